@@ -1,0 +1,274 @@
+//! Request and response bodies of the HTTP API (wire DTOs). Requests use Bacalhau's
+//! snake_case fields and signed payloads its PascalCase; hake's extensions are optional.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::extract::SignedPayload;
+use crate::jobs::model::{Job, JobHistory, JobState, PublishedResult, Spec};
+
+macro_rules! signed_payload {
+    ($t:ty) => {
+        impl SignedPayload for $t {
+            fn client_id(&self) -> &str {
+                &self.client_id
+            }
+            fn timestamp(&self) -> Option<i64> {
+                self.timestamp
+            }
+            fn nonce(&self) -> Option<&str> {
+                self.nonce.as_deref()
+            }
+        }
+    };
+}
+
+/// A signed `submit` request.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SubmitRequest {
+    /// base64 of the 32-byte Ed25519 key, or of the DER PKCS#1 RSA public key.
+    pub client_public_key: String,
+    /// base64 signature over the payload bytes exactly as sent.
+    pub signature: String,
+    /// The payload.
+    pub payload: SubmitPayload,
+}
+
+/// A signed `cancel` request.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CancelRequest {
+    /// base64 public key.
+    pub client_public_key: String,
+    /// base64 signature over the payload bytes exactly as sent.
+    pub signature: String,
+    /// The payload.
+    pub payload: CancelPayload,
+}
+
+/// Payload of `submit`.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct SubmitPayload {
+    /// The submitter (must match the key).
+    #[serde(rename = "ClientID", default)]
+    pub client_id: String,
+    /// `V1beta1`.
+    #[serde(rename = "APIVersion", default)]
+    pub api_version: String,
+    /// The job spec.
+    #[serde(default)]
+    pub spec: Option<Spec>,
+    /// Extension: unix ms; outside ±window is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<i64>,
+    /// Extension: a repeated nonce returns the original job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+}
+signed_payload!(SubmitPayload);
+
+/// Payload of `cancel`.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct CancelPayload {
+    /// The caller (must own the job).
+    #[serde(rename = "ClientID", default)]
+    pub client_id: String,
+    /// Full id or unique prefix (≥ 8 characters).
+    #[serde(rename = "JobID", default)]
+    pub job_id: String,
+    /// Why (recorded on the cancelled executions).
+    #[serde(default)]
+    pub reason: String,
+    /// Extension: unix ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<i64>,
+    /// Extension: nonce.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+}
+signed_payload!(CancelPayload);
+
+/// `submit` answer.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SubmitResponse {
+    /// The stored job.
+    pub job: Job,
+}
+
+/// `list` request. Every field is optional.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct ListRequest {
+    /// Scopes the list to this client unless `return_all`.
+    pub client_id: String,
+    /// A single job by full id or 8-character prefix (other fields are then ignored).
+    pub id: String,
+    /// Keep jobs whose first matching annotation is here.
+    pub include_tags: Vec<String>,
+    /// Drop jobs whose first matching annotation is here.
+    pub exclude_tags: Vec<String>,
+    /// Page size; 0 means the server's page cap.
+    pub max_jobs: i64,
+    /// Every client's jobs.
+    pub return_all: bool,
+    /// `created_at` (default) or `id`.
+    pub sort_by: String,
+    /// Descending.
+    pub sort_reverse: bool,
+    /// Extension: the `next_token` of the previous page.
+    pub next_token: String,
+    /// Extension: only jobs in these states.
+    pub states: Vec<String>,
+}
+
+/// A job with its state.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct JobWithInfo {
+    /// The job.
+    pub job: Job,
+    /// Its state.
+    pub state: JobState,
+}
+
+/// `list` answer.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ListResponse {
+    /// The page.
+    pub jobs: Vec<JobWithInfo>,
+    /// Extension: present while more jobs remain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// `states` and `results` request.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct StateRequest {
+    /// Logged only.
+    pub client_id: String,
+    /// Full id or unique prefix (≥ 8 characters).
+    pub job_id: String,
+    /// Extension (long-poll): answer once `Version` is greater than this.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after_version: Option<i64>,
+    /// Extension (long-poll): wait at most this many seconds (≤ 60).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait_seconds: Option<f64>,
+}
+
+/// `states` and `cancel` answer.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StateResponse {
+    /// The job's state.
+    pub state: JobState,
+}
+
+/// `results` answer.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ResultsResponse {
+    /// One per completed execution; `[]` when none.
+    pub results: Vec<PublishedResult>,
+}
+
+/// `events` filters.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct EventFilterOptions {
+    /// Keep records at or after this unix second.
+    pub since: i64,
+    /// Drop execution-level records.
+    pub exclude_execution_level: bool,
+    /// Drop job-level records.
+    pub exclude_job_level: bool,
+}
+
+/// `events` request.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct EventsRequest {
+    /// Logged only.
+    pub client_id: String,
+    /// Full id or unique prefix.
+    pub job_id: String,
+    /// Optional filters.
+    pub filters: EventFilterOptions,
+}
+
+/// `events` answer.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EventsResponse {
+    /// History, oldest first.
+    pub events: Vec<JobHistory>,
+}
+
+/// `version` request.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct VersionRequest {
+    /// Ignored.
+    pub client_id: String,
+}
+
+/// Build facts in Bacalhau's shape.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BuildVersionInfo {
+    /// Major version.
+    pub major: String,
+    /// Minor version.
+    pub minor: String,
+    /// `v0.0.0-xxxxxxx`, so every Bacalhau Go CLI skips its version check.
+    pub gitversion: String,
+    /// Commit.
+    pub gitcommit: String,
+    /// Build date.
+    pub builddate: String,
+    /// OS.
+    pub goos: String,
+    /// Architecture.
+    pub goarch: String,
+    /// Extension: hake's own version.
+    pub hake_version: String,
+}
+
+/// `version` answer.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct VersionResponse {
+    /// Build facts.
+    pub build_version_info: BuildVersionInfo,
+}
+
+/// `node_info` answer.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct NodeInfo {
+    /// Version facts.
+    pub bacalhau_version: BuildVersionInfo,
+    /// This node.
+    pub peer_info: PeerInfo,
+    /// Always 1 (requester + compute in one).
+    pub node_type: i32,
+    /// Labels.
+    #[schema(value_type = Object)]
+    pub labels: serde_json::Value,
+    /// Extension: engines enabled here.
+    pub engines: Vec<String>,
+    /// Extension: executions running and jobs waiting.
+    pub executions_running: usize,
+    /// Extension: jobs waiting for a slot.
+    pub jobs_waiting: usize,
+    /// Extension: the slot count.
+    pub max_concurrent_executions: usize,
+}
+
+/// A node's identity.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct PeerInfo {
+    /// Node id.
+    #[serde(rename = "ID")]
+    pub id: String,
+    /// Listen addresses.
+    pub addrs: Vec<String>,
+}

@@ -1,0 +1,218 @@
+//! Wiring: builds the [`App`] (store, log hub, engines, job service), binds the listener,
+//! serves the router, and shuts everything down in order on a signal.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::http::StatusCode;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{self, error::ApiError, AppState};
+use crate::config::ServeConfig;
+use crate::engines::{self, Engines};
+use crate::jobs::Jobs;
+use crate::logs::{hub::RingLimits, LogHub};
+use crate::metrics::Metrics;
+use crate::storage::Storage;
+use crate::store::{Store, StoreOptions};
+
+/// Everything the handlers share.
+#[derive(Debug)]
+pub struct App {
+    /// Settings.
+    pub config: Arc<ServeConfig>,
+    /// The job service.
+    pub jobs: Jobs,
+    /// Inputs and published results.
+    pub storage: Storage,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// ClientIDs allowed to use signed routes, when `--authorized-keys` is set.
+    pub authorized: RwLock<Option<HashSet<String>>>,
+    /// Fires when shutdown begins: new requests get 503 and log streams end.
+    pub shutdown: CancellationToken,
+}
+
+impl App {
+    /// 403 unless the client may use signed routes.
+    pub fn check_authorized(&self, client_id: &str) -> Result<(), ApiError> {
+        match &*self.authorized.read().expect("authorized keys") {
+            Some(set) if !set.contains(client_id) => {
+                self.metrics.signature_failure("not-authorized");
+                Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "not-authorized",
+                    format!("client {client_id} is not authorized on this node"),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Reads `--authorized-keys` again.
+    pub fn reload_authorized(&self) -> anyhow::Result<()> {
+        if let Some(path) = &self.config.authorized_keys {
+            let set = read_authorized_keys(path)?;
+            tracing::info!(clients = set.len(), "authorized keys loaded");
+            *self.authorized.write().expect("authorized keys") = Some(set);
+        }
+        Ok(())
+    }
+}
+
+/// Parses an authorized-keys file: one ClientID (64 hex) or base64 public key per line;
+/// `#` starts a comment.
+pub fn read_authorized_keys(path: &Path) -> anyhow::Result<HashSet<String>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut set = HashSet::new();
+    for (n, line) in text.lines().enumerate() {
+        let entry = line.split('#').next().unwrap_or("").trim();
+        if entry.is_empty() {
+            continue;
+        }
+        let id = if entry.len() == 64 && entry.bytes().all(|b| b.is_ascii_hexdigit()) {
+            entry.to_ascii_lowercase()
+        } else {
+            crate::auth::client_id_of(entry)
+                .map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), n + 1))?
+        };
+        set.insert(id);
+    }
+    Ok(set)
+}
+
+/// A bound, ready-to-run server.
+#[derive(Debug)]
+pub struct Server {
+    listener: TcpListener,
+    app: Arc<App>,
+}
+
+impl Server {
+    /// Creates the data dir, opens the database, recovers unfinished jobs and binds.
+    pub async fn build(mut config: ServeConfig) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        config.listen = listener.local_addr()?;
+        let config = Arc::new(config);
+        let node_id = node_id(&config.data_dir)?;
+
+        let opts = match &config.database_url {
+            Some(url) => StoreOptions::from_url(url.clone()),
+            None => StoreOptions::in_dir(&config.data_dir),
+        };
+        let store = Store::open(&opts).await.context("opening the database")?;
+        let storage = Storage::new(config.clone());
+        let logs = LogHub::new(RingLimits { bytes: config.log_ring_bytes, lines: config.log_ring_lines });
+        let engines = build_engines(&config, &storage).await?;
+        tracing::info!(engines = ?engines.names(), "engines enabled");
+        let metrics = Arc::new(Metrics::new());
+        let jobs = Jobs::new(store, config.clone(), node_id, engines, storage.clone(), logs, metrics.clone());
+        jobs.recover().await.context("recovering unfinished jobs")?;
+
+        let app = Arc::new(App {
+            config,
+            jobs,
+            storage,
+            metrics,
+            authorized: RwLock::new(None),
+            shutdown: CancellationToken::new(),
+        });
+        app.reload_authorized()?;
+        Ok(Self { listener, app })
+    }
+
+    /// The address really bound (port 0 resolved).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.app.config.listen
+    }
+
+    /// The shared state.
+    pub fn app(&self) -> Arc<App> {
+        self.app.clone()
+    }
+
+    /// Serves until `signal` completes, then shuts down within the grace period: new
+    /// requests get 503, log streams end, executions are stopped, the database is closed.
+    pub async fn run_until(self, signal: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let app = self.app.clone();
+        let router = api::router(AppState(app.clone()));
+        let grace = Duration::from_secs(app.config.shutdown_grace_secs);
+        let stop = CancellationToken::new();
+        let stop2 = stop.clone();
+        let app2 = app.clone();
+        tokio::spawn(async move {
+            signal.await;
+            tracing::info!("shutting down");
+            app2.shutdown.cancel();
+            app2.jobs.shutdown(grace).await;
+            stop2.cancel();
+        });
+        tracing::info!(addr = %self.local_addr(), "hake listening");
+        let serve = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown({
+            let stop = stop.clone();
+            async move { stop.cancelled().await }
+        });
+        let served = tokio::spawn(async move { serve.await });
+        stop.cancelled().await;
+        match tokio::time::timeout(grace, served).await {
+            Ok(r) => r.context("server task")?.context("serving")?,
+            Err(_) => tracing::warn!("connections still open after the grace period; closing"),
+        }
+        app.jobs.store().close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+async fn build_engines(config: &ServeConfig, _storage: &Storage) -> anyhow::Result<Engines> {
+    let mut e = Engines::default().with(Arc::new(engines::noop::NoopEngine));
+    if config.allow_exec {
+        e = e.with(Arc::new(engines::exec::ExecEngine));
+    }
+    Ok(e)
+}
+
+/// The node id kept in `<data dir>/node_id`, created on first start.
+fn node_id(dir: &Path) -> anyhow::Result<String> {
+    let path = dir.join("node_id");
+    match std::fs::read_to_string(&path) {
+        Ok(s) if !s.trim().is_empty() => Ok(s.trim().to_owned()),
+        _ => {
+            let id = format!("n-{}", uuid::Uuid::new_v4());
+            std::fs::write(&path, &id).with_context(|| format!("writing {}", path.display()))?;
+            Ok(id)
+        }
+    }
+}
+
+/// Completes on SIGINT or SIGTERM; SIGHUP reloads the authorized keys.
+pub async fn shutdown_signal(app: Arc<App>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut hup = signal(SignalKind::hangup()).expect("SIGHUP handler");
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => return,
+            _ = term.recv() => return,
+            _ = hup.recv() => {
+                if let Err(e) = app.reload_authorized() {
+                    tracing::error!(error = %e, "reloading authorized keys failed; keeping the old list");
+                }
+            }
+        }
+    }
+}

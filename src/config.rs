@@ -1,0 +1,154 @@
+//! Server configuration: plain data, parsed by clap from flags with `HAKE_*` env vars.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Whether to enable the Docker engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DockerMode {
+    /// Enable it when a daemon answers at start-up.
+    Auto,
+    /// Require it: fail to start without a daemon.
+    On,
+    /// Never.
+    Off,
+}
+
+/// `hake serve` settings.
+#[derive(Clone, Debug, clap::Args)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    #[arg(long, env = "HAKE_LISTEN", default_value = "127.0.0.1:1234")]
+    pub listen: SocketAddr,
+
+    /// Directory for the database, node id, scratch space and published results.
+    #[arg(long, env = "HAKE_DATA_DIR", default_value_os_t = default_data_dir())]
+    pub data_dir: PathBuf,
+
+    /// Database URL; a SQLite file in the data dir when unset.
+    #[arg(long, env = "HAKE_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Executions that may run at once (default: the number of cores).
+    #[arg(long, env = "HAKE_MAX_CONCURRENT_EXECUTIONS")]
+    pub max_concurrent_executions: Option<usize>,
+
+    /// Enable the Exec engine (host processes). Only for trusted single-user setups.
+    #[arg(long, env = "HAKE_ALLOW_EXEC")]
+    pub allow_exec: bool,
+
+    /// Docker engine: auto (when a daemon answers), on, or off.
+    #[arg(long, env = "HAKE_DOCKER", value_enum, default_value_t = DockerMode::Auto)]
+    pub docker: DockerMode,
+
+    /// Roots under which LocalDirectory inputs are allowed (repeatable).
+    #[arg(long = "allowed-input-dir", env = "HAKE_ALLOWED_INPUT_DIRS", value_delimiter = ',')]
+    pub allowed_input_dirs: Vec<PathBuf>,
+
+    /// File of authorized ClientIDs or base64 public keys, one per line.
+    #[arg(long, env = "HAKE_AUTHORIZED_KEYS")]
+    pub authorized_keys: Option<PathBuf>,
+
+    /// Reject signed payloads without Timestamp and Nonce.
+    #[arg(long, env = "HAKE_REQUIRE_FRESH_SIGNATURES")]
+    pub require_fresh_signatures: bool,
+
+    /// Accepted clock skew of a payload Timestamp, in seconds.
+    #[arg(long, env = "HAKE_FRESHNESS_WINDOW_SECS", default_value_t = 300)]
+    pub freshness_window_secs: u64,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "HAKE_MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Requests per second allowed per client IP (0 disables the limit).
+    #[arg(long, env = "HAKE_RATE_LIMIT", default_value_t = 0)]
+    pub rate_limit: u32,
+
+    /// Seconds to let running requests and streams finish on shutdown.
+    #[arg(long, env = "HAKE_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
+
+    /// Seconds between SIGTERM and SIGKILL when stopping an execution.
+    #[arg(long, env = "HAKE_KILL_GRACE_SECS", default_value_t = 5)]
+    pub kill_grace_secs: u64,
+
+    /// Timeout of jobs that set none, in seconds.
+    #[arg(long, env = "HAKE_DEFAULT_TIMEOUT_SECS", default_value_t = 1800.0)]
+    pub default_timeout_secs: f64,
+
+    /// Bytes of stdout and of stderr kept in RunOutput.
+    #[arg(long, env = "HAKE_OUTPUT_CAPTURE_BYTES", default_value_t = 64 * 1024)]
+    pub output_capture_bytes: usize,
+
+    /// Bytes held in each execution's log ring buffer.
+    #[arg(long, env = "HAKE_LOG_RING_BYTES", default_value_t = 1024 * 1024)]
+    pub log_ring_bytes: usize,
+
+    /// Lines held in each execution's log ring buffer.
+    #[arg(long, env = "HAKE_LOG_RING_LINES", default_value_t = 10_000)]
+    pub log_ring_lines: usize,
+
+    /// Log bytes persisted per execution; past it, records are dropped and reported as a Gap.
+    #[arg(long, env = "HAKE_LOG_MAX_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub log_max_bytes: u64,
+
+    /// Largest page `list` returns (also what `max_jobs: 0` means).
+    #[arg(long, env = "HAKE_LIST_PAGE_CAP", default_value_t = 1000)]
+    pub list_page_cap: usize,
+
+    /// Largest Inline or URLDownload input, in bytes.
+    #[arg(long, env = "HAKE_MAX_INPUT_BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub max_input_bytes: u64,
+
+    /// Base URL clients use to reach this server (for result download links).
+    #[arg(long, env = "HAKE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Log format.
+    #[arg(long, env = "HAKE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+}
+
+impl ServeConfig {
+    /// Defaults with the given data dir and listen address (for tests and embedding).
+    pub fn for_dir(data_dir: PathBuf) -> Self {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Wrap {
+            #[command(flatten)]
+            c: ServeConfig,
+        }
+        let mut c = Wrap::parse_from(["hake"]).c;
+        c.data_dir = data_dir;
+        c
+    }
+
+    /// The base URL of this server as clients see it.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
+    /// Executions allowed at once.
+    pub fn max_concurrent(&self) -> usize {
+        self.max_concurrent_executions.unwrap_or_else(num_cpus::get).max(1)
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    dirs::data_local_dir()
+        .map(|d| d.join("hake"))
+        .unwrap_or_else(|| PathBuf::from("hake-data"))
+}

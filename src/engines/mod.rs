@@ -1,0 +1,89 @@
+//! Engines run one execution each: [`noop`], [`exec`] (host processes), [`wasm`]
+//! (wasmtime + WASI) and [`docker`] (the Docker Engine API). The registry knows which
+//! are enabled on this node and refuses the others at submit.
+
+pub mod exec;
+pub mod noop;
+mod output;
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+pub use output::pump_lines;
+
+use crate::jobs::model::{Engine, Job, Spec};
+use crate::logs::LogSink;
+use crate::storage::Workspace;
+
+/// Everything an engine needs to run one execution.
+#[derive(Debug, Clone)]
+pub struct RunContext {
+    /// The job.
+    pub job: Arc<Job>,
+    /// This execution's id.
+    pub execution_id: String,
+    /// Prepared inputs, output directories and scratch space.
+    pub workspace: Arc<Workspace>,
+    /// Where output lines go.
+    pub logs: LogSink,
+    /// Fires on cancel, timeout or shutdown: stop the program now.
+    pub stop: CancellationToken,
+    /// Time between a polite stop (SIGTERM, docker stop) and a kill.
+    pub kill_grace: Duration,
+}
+
+/// An engine: runs a spec and reports its exit code.
+#[async_trait::async_trait]
+pub trait Executor: Send + Sync + Debug {
+    /// Which engine this is.
+    fn kind(&self) -> Engine;
+
+    /// Submit-time checks of the engine-specific part of a spec.
+    fn validate(&self, _spec: &Spec) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Runs the execution to its end and returns the exit code. When `ctx.stop` fires the
+    /// engine must stop the program (and everything it started) before returning.
+    async fn run(&self, ctx: RunContext) -> anyhow::Result<i32>;
+}
+
+/// The engines enabled on this node.
+#[derive(Debug, Clone, Default)]
+pub struct Engines {
+    map: BTreeMap<String, Arc<dyn Executor>>,
+}
+
+impl Engines {
+    /// Adds an engine.
+    pub fn with(mut self, engine: Arc<dyn Executor>) -> Self {
+        self.map.insert(engine.kind().to_string(), engine);
+        self
+    }
+
+    /// The engine of this kind, when enabled.
+    pub fn get(&self, kind: Engine) -> Option<Arc<dyn Executor>> {
+        self.map.get(kind.as_str()).cloned()
+    }
+
+    /// Names of the enabled engines.
+    pub fn names(&self) -> Vec<String> {
+        self.map.keys().cloned().collect()
+    }
+
+    /// Checks that the spec's engine is enabled here and accepts the spec.
+    pub fn validate(&self, spec: &Spec) -> Result<(), String> {
+        let kind = spec.engine.ok_or("Spec.Engine is required")?;
+        match self.get(kind) {
+            Some(e) => e.validate(spec),
+            None => Err(format!(
+                "engine {kind} is not enabled on this node (enabled: {})",
+                self.names().join(", ")
+            )),
+        }
+    }
+}

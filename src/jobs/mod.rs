@@ -1,0 +1,61 @@
+//! Jobs: the wire model, the pure state machine, validation, and the service that owns
+//! every state change (submit, cancel, the scheduler and the execution runner).
+
+pub mod enums;
+pub mod model;
+mod runner;
+pub mod scheduler;
+pub mod service;
+pub mod state;
+pub mod validate;
+
+pub use service::{JobView, Jobs, LiveJob, ListPage, ListParams, SubmitRequest};
+
+use crate::store::StoreError;
+use model::JobStateType;
+
+/// Why a job operation failed. The API maps each variant to one status code.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// The request or spec is invalid (400).
+    #[error("{0}")]
+    Invalid(String),
+    /// No job has this id (404).
+    #[error("job not found: {0}")]
+    NotFound(String),
+    /// The short id matches several jobs (400).
+    #[error("job id prefix {prefix:?} matches several jobs: {matches:?}")]
+    Ambiguous {
+        /// What was given.
+        prefix: String,
+        /// Some of the matches.
+        matches: Vec<String>,
+    },
+    /// The caller does not own the job (403).
+    #[error("job {0} belongs to another client")]
+    NotOwner(String),
+    /// The job already ended (409).
+    #[error("job {id} is already in a terminal state ({state})")]
+    Terminal {
+        /// The job.
+        id: String,
+        /// Its final state.
+        state: JobStateType,
+    },
+    /// The server cannot take the request now: shutting down, database busy or full (503).
+    #[error("{0}")]
+    Unavailable(String),
+    /// A bug or an unexpected failure (500).
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for JobError {
+    fn from(e: StoreError) -> Self {
+        if e.is_unavailable() {
+            JobError::Unavailable(format!("the database is unavailable: {e}"))
+        } else {
+            JobError::Internal(e.into())
+        }
+    }
+}

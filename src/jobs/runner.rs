@@ -1,0 +1,215 @@
+//! Runs a job: its driver waits for execution slots and starts each execution; an
+//! execution prepares its workspace, runs the engine under the job's deadline and cancel
+//! token, publishes outputs and records how it ended.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, OwnedSemaphorePermit};
+use tokio_util::sync::CancellationToken;
+
+use super::model::*;
+use super::service::{Jobs, LiveJob};
+use super::state::{self, Event, Outcome};
+use super::JobError;
+use crate::engines::RunContext;
+use crate::time;
+
+/// Why an execution was stopped from outside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StopReason {
+    Cancelled,
+    TimedOut,
+    Shutdown,
+}
+
+impl Jobs {
+    /// Queues the job's executions and spawns its driver.
+    pub(super) fn start_driver(&self, live: Arc<LiveJob>, _fresh: bool) {
+        let started = live.snapshot().executions.len();
+        let n = state::concurrency(&live.job.spec.deal).saturating_sub(started);
+        let (must_wait, permits) = self.inner.scheduler.enqueue(n);
+        let this = self.clone();
+        let l = live.clone();
+        live.tasks.spawn(async move { this.drive(l, must_wait, permits, n).await });
+    }
+
+    async fn drive(
+        self,
+        live: Arc<LiveJob>,
+        must_wait: bool,
+        mut permits: mpsc::UnboundedReceiver<OwnedSemaphorePermit>,
+        n: usize,
+    ) {
+        let job_id = live.job.metadata.id.clone();
+        if must_wait && live.snapshot().state == JobStateType::New {
+            if let Err(e) = self.transition(&live, Event::Queue).await {
+                tracing::warn!(job = %job_id, error = %e, "could not mark job queued");
+            }
+        }
+        for _ in 0..n {
+            let permit = tokio::select! {
+                p = permits.recv() => p,
+                () = live.cancel.cancelled() => None,
+                () = self.inner.shutdown.cancelled() => None,
+            };
+            let Some(permit) = permit else { return };
+            let execution_id = format!("e-{}", uuid::Uuid::new_v4());
+            let timeout = Duration::from_secs_f64(live.job.spec.timeout.max(0.0));
+            let timeout_at = (live.job.spec.timeout > 0.0)
+                .then(|| time::now() + chrono::Duration::from_std(timeout).unwrap_or(chrono::Duration::MAX));
+            let start = Event::StartExecution {
+                execution_id: execution_id.clone(),
+                node_id: self.inner.node_id.clone(),
+                timeout_at,
+            };
+            match self.transition(&live, start).await {
+                Ok(_) => {}
+                Err(JobError::Terminal { .. }) => return,
+                Err(e) => {
+                    tracing::error!(job = %job_id, error = %e, "could not start execution");
+                    return;
+                }
+            }
+            let this = self.clone();
+            let l = live.clone();
+            live.tasks.spawn(async move { this.run_execution(l, execution_id, timeout, permit).await });
+        }
+    }
+
+    async fn run_execution(
+        self,
+        live: Arc<LiveJob>,
+        execution_id: String,
+        timeout: Duration,
+        _permit: OwnedSemaphorePermit,
+    ) {
+        let job = live.job.clone();
+        let job_id = job.metadata.id.clone();
+        let stop = live.cancel.child_token();
+        let reason = Arc::new(OnceLock::new());
+        let watcher = tokio::spawn(watch_stop(
+            stop.clone(),
+            live.cancel.clone(),
+            self.inner.shutdown.clone(),
+            (timeout > Duration::ZERO).then_some(timeout),
+            reason.clone(),
+        ));
+        let sink = self.inner.logs.open(&job_id, &execution_id, self.inner.config.output_capture_bytes);
+
+        let workspace = match self.inner.storage.prepare(&job, &execution_id).await {
+            Ok(ws) => Some(Arc::new(ws)),
+            Err(e) => {
+                let outcome = Outcome::Failed {
+                    run_output: RunCommandResult { runner_error: format!("{e:#}"), ..Default::default() },
+                    reason: format!("preparing inputs failed: {e:#}"),
+                };
+                sink.end();
+                self.finish(&live, &execution_id, outcome).await;
+                watcher.abort();
+                return;
+            }
+        };
+        let ws = workspace.expect("workspace prepared");
+        let engine = job.spec.engine.and_then(|k| self.inner.engines.get(k));
+        let result = match engine {
+            Some(engine) => {
+                let ctx = RunContext {
+                    job: job.clone(),
+                    execution_id: execution_id.clone(),
+                    workspace: ws.clone(),
+                    logs: sink.clone(),
+                    stop: stop.clone(),
+                    kill_grace: Duration::from_secs(self.inner.config.kill_grace_secs),
+                };
+                engine.run(ctx).await
+            }
+            None => Err(anyhow::anyhow!("engine {:?} is not enabled on this node", job.spec.engine)),
+        };
+        let mut run_output = sink.capture();
+        watcher.abort();
+        let stopped = if live.cancel.is_cancelled() {
+            Some(StopReason::Cancelled)
+        } else {
+            reason.get().copied()
+        };
+        let outcome = match (stopped, result) {
+            (Some(StopReason::Cancelled), _) => None,
+            (Some(StopReason::TimedOut), r) => {
+                if let Ok(code) = r {
+                    run_output.exit_code = code;
+                }
+                Some(Outcome::Failed {
+                    run_output,
+                    reason: format!("timed out after {}s", fmt_secs(job.spec.timeout)),
+                })
+            }
+            (Some(StopReason::Shutdown), _) => Some(Outcome::Failed {
+                run_output,
+                reason: "interrupted by node shutdown".into(),
+            }),
+            (None, Ok(0)) => {
+                match self.inner.storage.publish(&job, &execution_id, &ws, &run_output).await {
+                    Ok(published) => Some(Outcome::Completed { run_output, published }),
+                    Err(e) => Some(Outcome::Failed {
+                        reason: format!("publishing outputs failed: {e:#}"),
+                        run_output: RunCommandResult { runner_error: format!("{e:#}"), ..run_output },
+                    }),
+                }
+            }
+            (None, Ok(code)) => {
+                run_output.exit_code = code;
+                Some(Outcome::Failed { run_output, reason: format!("exit code {code}") })
+            }
+            (None, Err(e)) => Some(Outcome::Failed {
+                reason: format!("engine error: {e:#}"),
+                run_output: RunCommandResult { runner_error: format!("{e:#}"), exit_code: -1, ..run_output },
+            }),
+        };
+        sink.end();
+        if let Some(outcome) = outcome {
+            self.finish(&live, &execution_id, outcome).await;
+        }
+        if let Err(e) = ws.cleanup().await {
+            tracing::warn!(job = %job_id, execution = %execution_id, error = %e, "workspace cleanup failed");
+        }
+    }
+
+    async fn finish(&self, live: &LiveJob, execution_id: &str, outcome: Outcome) {
+        let ev = Event::FinishExecution { execution_id: execution_id.to_owned(), outcome };
+        match self.transition(live, ev).await {
+            Ok(_) | Err(JobError::Terminal { .. }) => {}
+            Err(e) => tracing::warn!(execution = %execution_id, error = %e, "could not record the end of an execution"),
+        }
+    }
+}
+
+async fn watch_stop(
+    stop: CancellationToken,
+    cancel: CancellationToken,
+    shutdown: CancellationToken,
+    timeout: Option<Duration>,
+    reason: Arc<OnceLock<StopReason>>,
+) {
+    let deadline = async {
+        match timeout {
+            Some(t) => tokio::time::sleep(t).await,
+            None => std::future::pending().await,
+        }
+    };
+    let r = tokio::select! {
+        () = cancel.cancelled() => StopReason::Cancelled,
+        () = shutdown.cancelled() => StopReason::Shutdown,
+        () = deadline => StopReason::TimedOut,
+    };
+    let _ = reason.set(r);
+    stop.cancel();
+}
+
+fn fmt_secs(s: f64) -> String {
+    if s.fract() == 0.0 {
+        format!("{}", s as i64)
+    } else {
+        format!("{s}")
+    }
+}

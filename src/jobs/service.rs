@@ -1,0 +1,564 @@
+//! The job service: submit, read, list, cancel, and the one code path through which every
+//! state change is computed ([`super::state`]), committed ([`crate::store`]) and published
+//! to watchers. Live jobs are held in memory; finished ones are read from the store.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::model::*;
+use super::scheduler::Scheduler;
+use super::state::{self, Event, Transition, TransitionError};
+use super::{validate, JobError};
+use crate::config::ServeConfig;
+use crate::engines::Engines;
+use crate::logs::LogHub;
+use crate::metrics::Metrics;
+use crate::storage::Storage;
+use crate::store::{self, Commit, ExecutionRow, HistoryRow, Inserted, JobRowUpdate, NewJob, NewNonce, Store};
+use crate::time;
+
+/// A job and its current state.
+#[derive(Debug, Clone)]
+pub struct JobView {
+    /// The job as submitted (with server-filled metadata).
+    pub job: Arc<Job>,
+    /// Its state.
+    pub state: Arc<JobState>,
+}
+
+/// A verified submit.
+#[derive(Debug, Clone)]
+pub struct SubmitRequest {
+    /// The verified client.
+    pub client_id: String,
+    /// Payload APIVersion.
+    pub api_version: String,
+    /// The spec.
+    pub spec: Spec,
+    /// Payload Nonce, when sent (idempotent retries).
+    pub nonce: Option<String>,
+}
+
+/// `list` parameters after parsing.
+#[derive(Debug, Clone)]
+pub struct ListParams {
+    /// Only this client's jobs, when set.
+    pub client_id: Option<String>,
+    /// A single job by full id or prefix, when set (other filters are ignored).
+    pub id: Option<String>,
+    /// Only these states.
+    pub states: Vec<JobStateType>,
+    /// Tag filters.
+    pub include_tags: Vec<String>,
+    /// Tag filters.
+    pub exclude_tags: Vec<String>,
+    /// Sort key.
+    pub sort_by: store::SortBy,
+    /// Descending.
+    pub reverse: bool,
+    /// Page size (0 = the server's cap).
+    pub limit: usize,
+    /// Resume after this token.
+    pub next_token: Option<String>,
+}
+
+/// A page of jobs.
+#[derive(Debug, Clone)]
+pub struct ListPage {
+    /// The jobs.
+    pub jobs: Vec<JobView>,
+    /// Token of the next page, when more remain.
+    pub next_token: Option<String>,
+}
+
+/// A job that has not finished. It lives in memory until it is terminal.
+#[derive(Debug)]
+pub struct LiveJob {
+    /// The job.
+    pub job: Arc<Job>,
+    /// Serialises every change to this job and holds its committed state.
+    state: tokio::sync::Mutex<JobState>,
+    /// The latest committed state; long-polls and log followers wait on it.
+    watch: watch::Sender<Arc<JobState>>,
+    /// Fires when the job is being cancelled: drivers stop and executions are killed.
+    pub(super) cancel: CancellationToken,
+    /// The job's driver and execution tasks, so cancel can wait until they are gone.
+    pub(super) tasks: TaskTracker,
+}
+
+impl LiveJob {
+    fn new(job: Arc<Job>, state: JobState) -> Arc<Self> {
+        let (watch, _) = watch::channel(Arc::new(state.clone()));
+        Arc::new(Self {
+            job,
+            state: tokio::sync::Mutex::new(state),
+            watch,
+            cancel: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+        })
+    }
+
+    /// The latest committed state.
+    pub fn snapshot(&self) -> Arc<JobState> {
+        self.watch.borrow().clone()
+    }
+}
+
+/// The job service. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Jobs {
+    pub(super) inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+pub(super) struct Inner {
+    pub(super) store: Store,
+    pub(super) config: Arc<ServeConfig>,
+    pub(super) node_id: String,
+    pub(super) engines: Engines,
+    pub(super) storage: Storage,
+    pub(super) logs: LogHub,
+    pub(super) metrics: Arc<Metrics>,
+    pub(super) scheduler: Scheduler,
+    /// Jobs that are not terminal yet, by id.
+    live: Mutex<HashMap<String, Arc<LiveJob>>>,
+    /// Fires at shutdown: running executions are stopped and recorded as interrupted.
+    pub(super) shutdown: CancellationToken,
+}
+
+impl Jobs {
+    /// Builds the service. Call [`Jobs::recover`] before serving.
+    pub fn new(
+        store: Store,
+        config: Arc<ServeConfig>,
+        node_id: String,
+        engines: Engines,
+        storage: Storage,
+        logs: LogHub,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        let scheduler = Scheduler::start(config.max_concurrent());
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                node_id,
+                engines,
+                storage,
+                logs,
+                metrics,
+                scheduler,
+                live: Mutex::new(HashMap::new()),
+                shutdown: CancellationToken::new(),
+            }),
+        }
+    }
+
+    /// This node's id.
+    pub fn node_id(&self) -> &str {
+        &self.inner.node_id
+    }
+
+    /// The store (for readiness checks).
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The engines this node runs.
+    pub fn engines(&self) -> &Engines {
+        &self.inner.engines
+    }
+
+    /// The execution-slot scheduler.
+    pub fn scheduler(&self) -> &Scheduler {
+        &self.inner.scheduler
+    }
+
+    /// The log hub.
+    pub fn logs(&self) -> &LogHub {
+        &self.inner.logs
+    }
+
+    /// After a restart: executions that were running are failed ("interrupted by node
+    /// restart") and their jobs move on; jobs that had not started are queued again in
+    /// submit order.
+    pub async fn recover(&self) -> Result<(), JobError> {
+        let unfinished = self.inner.store.unfinished_jobs().await?;
+        let mut requeued = 0;
+        for stored in unfinished {
+            let live = LiveJob::new(Arc::new(stored.job), stored.state.clone());
+            self.register(&live);
+            let interrupted = stored.state.state == JobStateType::InProgress
+                || stored.state.executions.iter().any(|e| !e.state.is_terminal());
+            if interrupted {
+                self.transition(&live, Event::Interrupt).await?;
+                if !live.snapshot().state.is_terminal() {
+                    // Some executions never started; nothing will start them now.
+                    self.unregister(&live.job.metadata.id);
+                }
+            } else {
+                requeued += 1;
+                self.start_driver(live, false);
+            }
+        }
+        if requeued > 0 {
+            tracing::info!(requeued, "queued jobs again after restart");
+        }
+        Ok(())
+    }
+
+    /// Validates and stores a job, then schedules it. The answer comes after the commit.
+    pub async fn submit(&self, req: SubmitRequest) -> Result<Job, JobError> {
+        if self.inner.shutdown.is_cancelled() {
+            return Err(JobError::Unavailable("the server is shutting down".into()));
+        }
+        if req.api_version.trim().is_empty() {
+            return Err(JobError::Invalid("payload APIVersion is required (e.g. \"V1beta1\")".into()));
+        }
+        let mut spec = req.spec;
+        validate::spec(&spec).map_err(JobError::Invalid)?;
+        self.inner.engines.validate(&spec).map_err(JobError::Invalid)?;
+        self.inner.storage.validate_inputs(&spec).map_err(JobError::Invalid)?;
+        normalize(&mut spec, self.inner.config.default_timeout_secs);
+
+        let now = time::now();
+        let id = uuid::Uuid::new_v4().to_string();
+        let job = Job {
+            api_version: req.api_version,
+            metadata: Metadata {
+                id: id.clone(),
+                created_at: now,
+                client_id: req.client_id.clone(),
+                requester: RequesterInfo {
+                    requester_node_id: self.inner.node_id.clone(),
+                    requester_public_key: String::new(),
+                },
+            },
+            spec,
+        };
+        let state = state::initial(&id, now);
+        let created = state::created(&id, now);
+        let window = time::to_nanos(now)
+            + i64::try_from(self.inner.config.freshness_window_secs.saturating_mul(2_000_000_000))
+                .unwrap_or(i64::MAX / 2);
+        let new = NewJob {
+            id: id.clone(),
+            client_id: req.client_id.clone(),
+            created_at: time::to_nanos(now),
+            job_json: to_json(&job),
+            state: state.state.to_string(),
+            version: state.version,
+            history: history_row(&created),
+            nonce: req.nonce.map(|nonce| NewNonce {
+                client_id: req.client_id,
+                nonce,
+                job_id: Some(id.clone()),
+                expires_at: window,
+            }),
+        };
+        match self.inner.store.insert_job(new).await? {
+            Inserted::Created => {
+                let job = Arc::new(job);
+                let live = LiveJob::new(job.clone(), state);
+                self.register(&live);
+                self.start_driver(live, true);
+                Ok((*job).clone())
+            }
+            Inserted::Duplicate { job_id } => {
+                let view = self.get(&job_id).await?;
+                Ok((*view.job).clone())
+            }
+        }
+    }
+
+    /// Resolves a full id or a unique prefix of at least 8 characters.
+    pub async fn resolve(&self, id: &str) -> Result<String, JobError> {
+        let id = id.trim();
+        if id.is_empty() {
+            return Err(JobError::Invalid("job_id is required".into()));
+        }
+        if id.len() == 36 {
+            if self.live_job(id).is_some() || self.inner.store.job(id).await?.is_some() {
+                return Ok(id.to_owned());
+            }
+            return Err(JobError::NotFound(id.to_owned()));
+        }
+        if id.len() < 8 {
+            return Err(JobError::Invalid(format!(
+                "job id {id:?} is too short: give the full id or at least its first 8 characters"
+            )));
+        }
+        let matches = self.inner.store.ids_with_prefix(id, 5).await?;
+        match matches.len() {
+            0 => Err(JobError::NotFound(id.to_owned())),
+            1 => Ok(matches.into_iter().next().expect("one match")),
+            _ => Err(JobError::Ambiguous { prefix: id.to_owned(), matches }),
+        }
+    }
+
+    /// A job and its state, by full id or unique prefix.
+    pub async fn get(&self, id: &str) -> Result<JobView, JobError> {
+        let id = self.resolve(id).await?;
+        if let Some(live) = self.live_job(&id) {
+            return Ok(JobView { job: live.job.clone(), state: live.snapshot() });
+        }
+        let stored = self.inner.store.job(&id).await?.ok_or_else(|| JobError::NotFound(id.clone()))?;
+        Ok(JobView { job: Arc::new(stored.job), state: Arc::new(stored.state) })
+    }
+
+    /// Waits up to `wait` for the job's version to pass `after_version`, then answers the
+    /// current state (long-poll). Woken by commits, not by polling the database.
+    pub async fn wait_state(
+        &self,
+        id: &str,
+        after_version: i64,
+        wait: Duration,
+    ) -> Result<JobView, JobError> {
+        let view = self.get(id).await?;
+        if view.state.version > after_version || view.state.state.is_terminal() {
+            return Ok(view);
+        }
+        let Some(live) = self.live_job(&view.state.job_id) else {
+            return self.get(&view.state.job_id).await;
+        };
+        let mut rx = live.watch.subscribe();
+        let shutdown = self.inner.shutdown.clone();
+        let _ = tokio::time::timeout(wait, async {
+            tokio::select! {
+                r = rx.wait_for(|s| s.version > after_version || s.state.is_terminal()) => r.map(|_| ()).ok(),
+                () = shutdown.cancelled() => None,
+            }
+        })
+        .await;
+        let state = live.snapshot();
+        Ok(JobView { job: live.job.clone(), state })
+    }
+
+    /// A receiver of the job's committed states, while it is live.
+    pub fn watch(&self, id: &str) -> Option<watch::Receiver<Arc<JobState>>> {
+        self.live_job(id).map(|l| l.watch.subscribe())
+    }
+
+    /// The job's history, oldest first.
+    pub async fn history(&self, id: &str) -> Result<(String, Vec<JobHistory>), JobError> {
+        let id = self.resolve(id).await?;
+        let h = self.inner.store.history(&id).await?;
+        Ok((id, h))
+    }
+
+    /// Published results of the completed executions.
+    pub async fn results(&self, id: &str) -> Result<Vec<PublishedResult>, JobError> {
+        let view = self.get(id).await?;
+        Ok(view
+            .state
+            .executions
+            .iter()
+            .filter(|e| e.state == ExecutionStateType::Completed)
+            .map(|e| PublishedResult { node_id: e.node_id.clone(), data: e.published_results.clone() })
+            .collect())
+    }
+
+    /// Filters, sorts, then limits.
+    pub async fn list(&self, p: ListParams) -> Result<ListPage, JobError> {
+        if let Some(id) = p.id.as_deref().filter(|s| !s.is_empty()) {
+            let view = self.get(id).await?;
+            return Ok(ListPage { jobs: vec![view], next_token: None });
+        }
+        let cap = self.inner.config.list_page_cap.max(1);
+        let limit = if p.limit == 0 { cap } else { p.limit.min(cap) };
+        let after = match &p.next_token {
+            Some(t) if !t.is_empty() => Some(decode_token(t)?),
+            _ => None,
+        };
+        let q = store::ListQuery {
+            client_id: p.client_id,
+            states: p.states,
+            sort_by: p.sort_by,
+            reverse: p.reverse,
+            after,
+            keep: tags_match,
+            include_tags: p.include_tags,
+            exclude_tags: p.exclude_tags,
+            limit,
+        };
+        let (rows, more) = self.inner.store.list(&q).await?;
+        let next_token = match (more, rows.last()) {
+            (true, Some(last)) => Some(encode_token(p.sort_by, last)),
+            _ => None,
+        };
+        let jobs = rows
+            .into_iter()
+            .map(|r| match self.live_job(&r.state.job_id) {
+                Some(live) => JobView { job: live.job.clone(), state: live.snapshot() },
+                None => JobView { job: Arc::new(r.job), state: Arc::new(r.state) },
+            })
+            .collect();
+        Ok(ListPage { jobs, next_token })
+    }
+
+    /// Cancels a job on behalf of its owner: stops its executions, waits until they are
+    /// gone, then records every non-terminal execution and the job as `Cancelled` in one
+    /// transaction.
+    pub async fn cancel(&self, client_id: &str, id: &str, reason: &str) -> Result<JobState, JobError> {
+        let view = self.get(id).await?;
+        let id = view.state.job_id.clone();
+        if view.job.metadata.client_id != client_id {
+            return Err(JobError::NotOwner(id));
+        }
+        let Some(live) = self.live_job(&id) else {
+            return Err(JobError::Terminal { id, state: view.state.state });
+        };
+        live.cancel.cancel();
+        live.tasks.close();
+        let grace = Duration::from_secs(self.inner.config.kill_grace_secs + 10);
+        if tokio::time::timeout(grace, live.tasks.wait()).await.is_err() {
+            tracing::warn!(job = %id, "executions still stopping after the kill grace period");
+        }
+        match self.transition(&live, Event::Cancel { reason: reason.to_owned() }).await {
+            Ok(s) => Ok((*s).clone()),
+            Err(JobError::Terminal { id, state }) => Err(JobError::Terminal { id, state }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Stops accepting work; running executions are stopped and recorded as interrupted.
+    pub async fn shutdown(&self, grace: Duration) {
+        self.inner.shutdown.cancel();
+        let lives: Vec<_> = self.inner.live.lock().expect("live map").values().cloned().collect();
+        let _ = tokio::time::timeout(grace, async {
+            for l in lives {
+                l.tasks.close();
+                l.tasks.wait().await;
+            }
+        })
+        .await;
+    }
+
+    /// The one code path for state changes: compute, commit, publish.
+    pub(super) async fn transition(
+        &self,
+        live: &LiveJob,
+        event: Event,
+    ) -> Result<Arc<JobState>, JobError> {
+        let mut guard = live.state.lock().await;
+        let t = state::apply(&guard, &live.job.spec.deal, event, time::now()).map_err(|e| match e {
+            TransitionError::JobTerminal(state) => {
+                JobError::Terminal { id: guard.job_id.clone(), state }
+            }
+            other => JobError::Invalid(other.to_string()),
+        })?;
+        self.inner.store.commit(commit_of(&t)).await?;
+        *guard = t.state.clone();
+        let snapshot = Arc::new(t.state);
+        live.watch.send_replace(snapshot.clone());
+        if snapshot.state.is_terminal() {
+            self.inner.metrics.finished(snapshot.state.as_str());
+            self.unregister(&snapshot.job_id);
+        }
+        Ok(snapshot)
+    }
+
+    pub(super) fn live_job(&self, id: &str) -> Option<Arc<LiveJob>> {
+        self.inner.live.lock().expect("live map").get(id).cloned()
+    }
+
+    fn register(&self, live: &Arc<LiveJob>) {
+        self.inner
+            .live
+            .lock()
+            .expect("live map")
+            .insert(live.job.metadata.id.clone(), live.clone());
+    }
+
+    fn unregister(&self, id: &str) {
+        self.inner.live.lock().expect("live map").remove(id);
+    }
+}
+
+/// Fills the defaults Bacalhau fills: timeout, verifier, publisher (and its deprecated copy).
+fn normalize(spec: &mut Spec, default_timeout: f64) {
+    if spec.timeout == 0.0 {
+        spec.timeout = default_timeout;
+    }
+    spec.verifier.get_or_insert(Verifier::Noop);
+    let publisher = *spec.publisher_spec.kind.get_or_insert(Publisher::Noop);
+    spec.publisher = Some(publisher);
+    if spec.deal.concurrency == 0 {
+        spec.deal.concurrency = 1;
+    }
+}
+
+/// Bacalhau's tag rule: with no include tags everything is in; the first annotation found
+/// in include_tags (keep) or exclude_tags (drop) decides.
+fn tags_match(job: &Job, include: &[String], exclude: &[String]) -> bool {
+    let mut keep = include.is_empty();
+    for a in &job.spec.annotations {
+        if include.contains(a) {
+            keep = true;
+            break;
+        }
+        if exclude.contains(a) {
+            keep = false;
+            break;
+        }
+    }
+    keep
+}
+
+fn encode_token(sort_by: store::SortBy, last: &store::ListedJob) -> String {
+    use base64::Engine as _;
+    let key = match sort_by {
+        store::SortBy::CreatedAt => time::to_nanos(last.state.create_time).to_string(),
+        store::SortBy::Id => last.state.job_id.clone(),
+    };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{key}\n{}", last.state.job_id))
+}
+
+fn decode_token(token: &str) -> Result<(String, String), JobError> {
+    use base64::Engine as _;
+    let bad = || JobError::Invalid(format!("next_token {token:?} is not a token this server issued"));
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).map_err(|_| bad())?;
+    let text = String::from_utf8(raw).map_err(|_| bad())?;
+    let (k, id) = text.split_once('\n').ok_or_else(bad)?;
+    Ok((k.to_owned(), id.to_owned()))
+}
+
+pub(super) fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("wire types always serialize")
+}
+
+fn history_row(h: &JobHistory) -> HistoryRow {
+    HistoryRow { level: h.kind.to_string(), time: time::to_nanos(h.time), body: to_json(h) }
+}
+
+fn commit_of(t: &Transition) -> Commit {
+    Commit {
+        job_id: t.state.job_id.clone(),
+        job: t.job_changed.then(|| JobRowUpdate {
+            state: t.state.state.to_string(),
+            version: t.state.version,
+            update_time: time::to_nanos(t.state.update_time),
+            timeout_at: (t.state.timeout_at != time::zero()).then(|| time::to_nanos(t.state.timeout_at)),
+        }),
+        executions: t
+            .touched
+            .iter()
+            .map(|&i| {
+                let e = &t.state.executions[i];
+                ExecutionRow {
+                    id: e.compute_reference.clone(),
+                    ordinal: i as i64,
+                    state: e.state.to_string(),
+                    version: e.version,
+                    body: to_json(e),
+                }
+            })
+            .collect(),
+        history: t.history.iter().map(history_row).collect(),
+    }
+}

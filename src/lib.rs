@@ -1,0 +1,22 @@
+//! hake: a job-execution server with a Bacalhau-compatible requester API.
+//!
+//! Reading order: [`jobs::model`] (the wire model) → [`jobs::state`] (the pure state
+//! machine) → [`store`] (all SQL) → [`jobs::service`] and [`jobs::scheduler`] (one code
+//! path for every state change) → [`engines`] → [`api`] (axum handlers) → [`app`] (wiring).
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod engines;
+pub mod jobs;
+pub mod logs;
+pub mod metrics;
+pub mod storage;
+pub mod store;
+pub mod telemetry;
+pub mod time;
+
+pub use app::App;
+pub use config::ServeConfig;

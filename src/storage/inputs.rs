@@ -1,0 +1,163 @@
+//! Input sources: Inline (a data URL, or plain text), URLDownload (size-capped, with a
+//! timeout) and LocalDirectory (only under the allowed roots).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _};
+use futures::StreamExt;
+use tokio::io::AsyncWriteExt;
+
+use super::{Inner, Mount};
+use crate::jobs::model::{StorageSource, StorageSpec};
+use crate::jobs::validate;
+
+pub(super) fn validate(inner: &Inner, s: &StorageSpec, field: &str) -> Result<(), String> {
+    match validate::storage_source(s, field)? {
+        StorageSource::Inline => {
+            let data = inline_bytes(&s.url).map_err(|e| format!("{field}.URL: {e}"))?;
+            if data.len() as u64 > inner.config.max_input_bytes {
+                return Err(format!("{field}: inline data is larger than {} bytes", inner.config.max_input_bytes));
+            }
+        }
+        StorageSource::UrlDownload => {
+            let url = url::Url::parse(&s.url).map_err(|e| format!("{field}.URL {:?}: {e}", s.url))?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(format!("{field}.URL must be http or https (got {})", url.scheme()));
+            }
+        }
+        StorageSource::LocalDirectory => {
+            local_path(inner, s, field)?;
+        }
+        other => return Err(format!("{field}: storage source {other} is not supported")),
+    }
+    Ok(())
+}
+
+fn local_path(inner: &Inner, s: &StorageSpec, field: &str) -> Result<PathBuf, String> {
+    let p = Path::new(&s.source_path);
+    if !p.is_absolute() {
+        return Err(format!("{field}.SourcePath {:?} must be absolute", s.source_path));
+    }
+    let canon = p
+        .canonicalize()
+        .map_err(|e| format!("{field}.SourcePath {:?}: {e}", s.source_path))?;
+    if !inner.allowed_roots.iter().any(|r| canon.starts_with(r)) {
+        return Err(if inner.allowed_roots.is_empty() {
+            format!("{field}: LocalDirectory inputs are disabled on this node (start it with --allowed-input-dir)")
+        } else {
+            format!("{field}.SourcePath {:?} is not under an allowed input directory", s.source_path)
+        });
+    }
+    Ok(canon)
+}
+
+/// Decodes an Inline source: a `data:` URL, or the text itself.
+fn inline_bytes(url: &str) -> Result<Vec<u8>, String> {
+    if url.starts_with("data:") {
+        let parsed = data_url::DataUrl::process(url).map_err(|e| format!("not a valid data URL: {e:?}"))?;
+        let (body, _) = parsed.decode_to_vec().map_err(|e| format!("data URL does not decode: {e:?}"))?;
+        Ok(body)
+    } else {
+        Ok(url.as_bytes().to_vec())
+    }
+}
+
+fn relative(target: &str) -> &str {
+    target.trim_start_matches('/')
+}
+
+pub(super) async fn fetch_input(inner: &Inner, s: &StorageSpec, inputs_root: &Path) -> anyhow::Result<Mount> {
+    let host = inputs_root.join(relative(&s.path));
+    if let Some(parent) = host.parent() {
+        tokio::fs::create_dir_all(parent).await?;
+    }
+    match s.storage_source {
+        Some(StorageSource::Inline) => {
+            let data = inline_bytes(&s.url).map_err(anyhow::Error::msg)?;
+            tokio::fs::write(&host, data).await.with_context(|| format!("writing {}", host.display()))?;
+        }
+        Some(StorageSource::UrlDownload) => {
+            tokio::fs::create_dir_all(&host).await?;
+            let url = url::Url::parse(&s.url)?;
+            let name = url
+                .path_segments()
+                .and_then(|mut p| p.next_back().map(str::to_owned))
+                .filter(|n| !n.is_empty() && n != "." && n != "..")
+                .unwrap_or_else(|| "download".to_owned());
+            download(inner, &s.url, &host.join(name)).await?;
+        }
+        Some(StorageSource::LocalDirectory) => {
+            let src = local_path(inner, s, "input").map_err(anyhow::Error::msg)?;
+            tokio::fs::symlink(&src, &host).await.with_context(|| format!("linking {}", src.display()))?;
+            return Ok(Mount { host: src, target: s.path.clone(), read_only: !s.read_write });
+        }
+        other => bail!("storage source {other:?} is not supported"),
+    }
+    Ok(Mount { host, target: s.path.clone(), read_only: true })
+}
+
+async fn download(inner: &Inner, url: &str, dest: &Path) -> anyhow::Result<()> {
+    let limit = inner.config.max_input_bytes;
+    let resp = inner.http.get(url).send().await.with_context(|| format!("downloading {url}"))?;
+    if !resp.status().is_success() {
+        bail!("downloading {url}: HTTP {}", resp.status());
+    }
+    if resp.content_length().is_some_and(|n| n > limit) {
+        bail!("downloading {url}: larger than the {limit}-byte input limit");
+    }
+    let mut file = tokio::fs::File::create(dest).await?;
+    let mut total = 0u64;
+    let mut body = resp.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.with_context(|| format!("downloading {url}"))?;
+        total += chunk.len() as u64;
+        if total > limit {
+            drop(file);
+            let _ = tokio::fs::remove_file(dest).await;
+            bail!("downloading {url}: larger than the {limit}-byte input limit");
+        }
+        file.write_all(&chunk).await?;
+    }
+    file.flush().await?;
+    Ok(())
+}
+
+pub(super) async fn read_all(inner: &Inner, s: &StorageSpec) -> anyhow::Result<Vec<u8>> {
+    match s.storage_source {
+        Some(StorageSource::Inline) => inline_bytes(&s.url).map_err(anyhow::Error::msg),
+        Some(StorageSource::UrlDownload) => {
+            let dir = tempfile_dir(inner).await?;
+            let path = dir.join("module");
+            let r = async {
+                download(inner, &s.url, &path).await?;
+                Ok(tokio::fs::read(&path).await?)
+            }
+            .await;
+            let _ = tokio::fs::remove_dir_all(&dir).await;
+            r
+        }
+        Some(StorageSource::LocalDirectory) => {
+            let p = local_path(inner, s, "module").map_err(anyhow::Error::msg)?;
+            Ok(tokio::fs::read(&p).await.with_context(|| format!("reading {}", p.display()))?)
+        }
+        other => bail!("storage source {other:?} is not supported"),
+    }
+}
+
+async fn tempfile_dir(inner: &Inner) -> anyhow::Result<PathBuf> {
+    let dir = inner.config.data_dir.join("tmp").join(uuid::Uuid::new_v4().to_string());
+    tokio::fs::create_dir_all(&dir).await?;
+    Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_accepts_base64_and_percent_data_urls_and_plain_text() {
+        assert_eq!(inline_bytes("data:text/plain;base64,aGVsbG8=").unwrap(), b"hello");
+        assert_eq!(inline_bytes("data:,a%20b").unwrap(), b"a b");
+        assert_eq!(inline_bytes("just text").unwrap(), b"just text");
+    }
+}

@@ -1,0 +1,157 @@
+//! Inputs and outputs of executions: preparing a [`Workspace`] (inputs fetched or linked,
+//! output directories made) and publishing outputs when an execution completes.
+
+mod inputs;
+mod publish;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::config::ServeConfig;
+use crate::jobs::model::{Job, RunCommandResult, Spec, StorageSpec};
+
+/// A directory bound into an execution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    /// Where it is on the host.
+    pub host: PathBuf,
+    /// Where the job sees it (the StorageSpec `path`).
+    pub target: String,
+    /// Whether the job may only read it.
+    pub read_only: bool,
+}
+
+/// The files of one execution.
+#[derive(Debug)]
+pub struct Workspace {
+    /// Root of everything below (removed on cleanup unless it holds nothing of ours).
+    pub root: PathBuf,
+    /// Working directory for Exec jobs.
+    pub scratch: PathBuf,
+    /// `HAKE_INPUTS`: inputs appear here at their path without the leading `/`.
+    pub inputs_root: PathBuf,
+    /// `HAKE_OUTPUTS`: one directory per output, named by the output's Name.
+    pub outputs_root: PathBuf,
+    /// Inputs, read-only.
+    pub inputs: Vec<Mount>,
+    /// Output directories, read-write.
+    pub outputs: Vec<Mount>,
+}
+
+impl Workspace {
+    /// Removes the workspace.
+    pub async fn cleanup(&self) -> std::io::Result<()> {
+        match tokio::fs::remove_dir_all(&self.root).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Fetches inputs and publishes outputs. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Storage {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Arc<ServeConfig>,
+    http: reqwest::Client,
+    /// Canonical forms of the allowed LocalDirectory roots.
+    allowed_roots: Vec<PathBuf>,
+}
+
+impl Storage {
+    /// Storage under `config.data_dir`.
+    pub fn new(config: Arc<ServeConfig>) -> Self {
+        let allowed_roots = config
+            .allowed_input_dirs
+            .iter()
+            .filter_map(|d| match d.canonicalize() {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    tracing::warn!(dir = %d.display(), error = %e, "allowed input dir is not usable");
+                    None
+                }
+            })
+            .collect();
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .timeout(std::time::Duration::from_secs(300))
+            .build()
+            .expect("HTTP client builds");
+        Self { inner: Arc::new(Inner { config, http, allowed_roots }) }
+    }
+
+    /// Submit-time checks of every input (and the Wasm entry module).
+    pub fn validate_inputs(&self, spec: &Spec) -> Result<(), String> {
+        for (i, input) in spec.inputs.iter().enumerate() {
+            self.validate_source(input, &format!("inputs[{i}]"))?;
+        }
+        if spec.engine == Some(crate::jobs::model::Engine::Wasm) {
+            self.validate_source(&spec.wasm.entry_module, "Wasm.EntryModule")?;
+        }
+        Ok(())
+    }
+
+    /// Where published results of this node live.
+    pub fn results_dir(&self) -> PathBuf {
+        self.inner.config.data_dir.join("results")
+    }
+
+    /// The local tarball of a published execution, if the names are well-formed.
+    pub fn result_file(&self, job_id: &str, file: &str) -> Option<PathBuf> {
+        let ok = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') && !s.contains("..");
+        (ok(job_id) && ok(file) && file.ends_with(".tar.gz"))
+            .then(|| self.results_dir().join(job_id).join(file))
+    }
+
+    /// Creates the execution's workspace and fetches its inputs.
+    pub async fn prepare(&self, job: &Job, execution_id: &str) -> anyhow::Result<Workspace> {
+        let root = self.inner.config.data_dir.join("executions").join(execution_id);
+        let ws = Workspace {
+            scratch: root.join("work"),
+            inputs_root: root.join("inputs"),
+            outputs_root: root.join("outputs"),
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            root,
+        };
+        for dir in [&ws.scratch, &ws.inputs_root, &ws.outputs_root] {
+            tokio::fs::create_dir_all(dir).await?;
+        }
+        let mut ws = ws;
+        for input in &job.spec.inputs {
+            let m = inputs::fetch_input(&self.inner, input, &ws.inputs_root).await?;
+            ws.inputs.push(m);
+        }
+        for output in &job.spec.outputs {
+            let name = crate::jobs::validate::output_name(output);
+            let host = ws.outputs_root.join(&name);
+            tokio::fs::create_dir_all(&host).await?;
+            ws.outputs.push(Mount { host, target: output.path.clone(), read_only: false });
+        }
+        Ok(ws)
+    }
+
+    /// Reads a whole StorageSpec into memory (the Wasm entry module).
+    pub async fn read_all(&self, spec: &StorageSpec) -> anyhow::Result<Vec<u8>> {
+        inputs::read_all(&self.inner, spec).await
+    }
+
+    /// Publishes the outputs of a completed execution with the job's publisher.
+    pub async fn publish(
+        &self,
+        job: &Job,
+        execution_id: &str,
+        ws: &Workspace,
+        run_output: &RunCommandResult,
+    ) -> anyhow::Result<StorageSpec> {
+        publish::publish(&self.inner, job, execution_id, ws, run_output).await
+    }
+
+    fn validate_source(&self, s: &StorageSpec, field: &str) -> Result<(), String> {
+        inputs::validate(&self.inner, s, field)
+    }
+}

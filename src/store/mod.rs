@@ -1,0 +1,156 @@
+//! All SQL lives here. SQLite through sqlx: one writer task that batches commits (see
+//! [`writer`]) and a small pool of read connections. Rows hold the wire JSON of jobs,
+//! executions and history records, so reads need no re-assembly beyond one join.
+
+mod reads;
+mod writer;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, SqlitePool};
+use tokio::sync::{mpsc, oneshot};
+
+pub use reads::{ListQuery, ListedJob, SortBy, StoredJob};
+pub use writer::{Commit, ExecutionRow, HistoryRow, Inserted, JobRowUpdate, NewJob, NewNonce};
+
+use writer::Op;
+
+/// The embedded migrations in `migrations/`.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database reported an error.
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored JSON document does not parse.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// A transaction could not be started or committed (disk full, I/O error, locked).
+    #[error("the database could not commit: {0}")]
+    Unavailable(String),
+    /// The writer task has stopped (the server is shutting down).
+    #[error("the database writer has stopped")]
+    WriterGone,
+}
+
+impl StoreError {
+    /// Whether the failure is the database being busy, locked, full or read-only: a
+    /// condition to report as 503 rather than as a bug.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::WriterGone | Self::Unavailable(_) => true,
+            Self::Db(sqlx::Error::Database(e)) => {
+                let code = e.code().unwrap_or_default();
+                // SQLITE_BUSY 5, LOCKED 6, READONLY 8, IOERR 10, FULL 13, CANTOPEN 14
+                let primary = code.parse::<i32>().map(|c| c & 0xff).unwrap_or(0);
+                matches!(primary, 5 | 6 | 8 | 10 | 13 | 14)
+            }
+            Self::Db(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => true,
+            _ => false,
+        }
+    }
+}
+
+/// Where and how to open the database.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// A `sqlite:` URL.
+    pub url: String,
+    /// Read connections in the pool.
+    pub read_connections: u32,
+    /// Most operations the writer commits in one transaction.
+    pub max_batch: usize,
+}
+
+impl StoreOptions {
+    /// The default database file inside `data_dir`.
+    pub fn in_dir(data_dir: &Path) -> Self {
+        Self::from_url(format!("sqlite://{}", data_dir.join("hake.db").display()))
+    }
+
+    /// Options for an explicit URL.
+    pub fn from_url(url: String) -> Self {
+        Self { url, read_connections: 4, max_batch: 512 }
+    }
+}
+
+/// The database: a batching writer and a read pool.
+#[derive(Debug, Clone)]
+pub struct Store {
+    read: SqlitePool,
+    /// Queue of write operations for the writer task; each carries its reply channel.
+    writer: mpsc::Sender<Op>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database, runs the migrations and starts the writer.
+    pub async fn open(opts: &StoreOptions) -> Result<Self, StoreError> {
+        let connect = SqliteConnectOptions::from_str(&opts.url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true)
+            .disable_statement_logging();
+        let mut conn = connect.connect().await?;
+        MIGRATOR.run(&mut conn).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(opts.read_connections.max(1))
+            .min_connections(1)
+            .connect_with(connect)
+            .await?;
+        let writer = writer::spawn(conn, opts.max_batch.max(1));
+        Ok(Self { read, writer })
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.read).await.is_ok()
+    }
+
+    /// Stores a new job with its first history record (and its nonce, if any).
+    pub async fn insert_job(&self, job: NewJob) -> Result<Inserted, StoreError> {
+        self.call(|tx| Op::InsertJob(Box::new(job), tx)).await?
+    }
+
+    /// Applies a state change: job row, executions and history, atomically.
+    pub async fn commit(&self, commit: Commit) -> Result<(), StoreError> {
+        self.call(|tx| Op::Commit(Box::new(commit), tx)).await?
+    }
+
+    /// Records a nonce; returns false when `(client, nonce)` was already seen.
+    pub async fn record_nonce(&self, nonce: NewNonce) -> Result<bool, StoreError> {
+        self.call(|tx| Op::Nonce(nonce, tx)).await?
+    }
+
+    /// Deletes nonces that expired before `now_ns`.
+    pub async fn expire_nonces(&self, now_ns: i64) -> Result<u64, StoreError> {
+        self.call(|tx| Op::ExpireNonces(now_ns, tx)).await?
+    }
+
+    /// Waits until every queued write is committed, then stops the writer.
+    pub async fn close(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.writer.send(Op::Close(tx)).await.is_ok() {
+            let _ = rx.await;
+        }
+        self.read.close().await;
+    }
+
+    async fn call<T>(
+        &self,
+        op: impl FnOnce(oneshot::Sender<T>) -> Op,
+    ) -> Result<T, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.writer.send(op(tx)).await.map_err(|_| StoreError::WriterGone)?;
+        rx.await.map_err(|_| StoreError::WriterGone)
+    }
+}

@@ -1,0 +1,6 @@
+//! One integration-test binary: every module starts real servers on port 0 with a real
+//! SQLite file and talks to them over HTTP with real signatures.
+
+mod helpers;
+
+mod submit;
