@@ -69,7 +69,8 @@ impl App {
 /// Parses an authorized-keys file: one ClientID (64 hex) or base64 public key per line;
 /// `#` starts a comment.
 pub fn read_authorized_keys(path: &Path) -> anyhow::Result<HashSet<String>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut set = HashSet::new();
     for (n, line) in text.lines().enumerate() {
         let entry = line.split('#').next().unwrap_or("").trim();
@@ -112,11 +113,22 @@ impl Server {
         };
         let store = Store::open(&opts).await.context("opening the database")?;
         let storage = Storage::new(config.clone());
-        let logs = LogHub::new(RingLimits { bytes: config.log_ring_bytes, lines: config.log_ring_lines });
+        let logs = LogHub::new(RingLimits {
+            bytes: config.log_ring_bytes,
+            lines: config.log_ring_lines,
+        });
         let engines = build_engines(&config, &storage).await?;
         tracing::info!(engines = ?engines.names(), "engines enabled");
         let metrics = Arc::new(Metrics::new());
-        let jobs = Jobs::new(store, config.clone(), node_id, engines, storage.clone(), logs, metrics.clone());
+        let jobs = Jobs::new(
+            store,
+            config.clone(),
+            node_id,
+            engines,
+            storage.clone(),
+            logs,
+            metrics.clone(),
+        );
         jobs.recover().await.context("recovering unfinished jobs")?;
 
         let app = Arc::new(App {
@@ -143,7 +155,10 @@ impl Server {
 
     /// Serves until `signal` completes, then shuts down within the grace period: new
     /// requests get 503, log streams end, executions are stopped, the database is closed.
-    pub async fn run_until(self, signal: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let app = self.app.clone();
         let router = api::router(AppState(app.clone()));
         let grace = Duration::from_secs(app.config.shutdown_grace_secs);

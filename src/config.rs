@@ -51,7 +51,11 @@ pub struct ServeConfig {
     pub docker: DockerMode,
 
     /// Roots under which LocalDirectory inputs are allowed (repeatable).
-    #[arg(long = "allowed-input-dir", env = "HAKE_ALLOWED_INPUT_DIRS", value_delimiter = ',')]
+    #[arg(
+        long = "allowed-input-dir",
+        env = "HAKE_ALLOWED_INPUT_DIRS",
+        value_delimiter = ','
+    )]
     pub allowed_input_dirs: Vec<PathBuf>,
 
     /// File of authorized ClientIDs or base64 public keys, one per line.
@@ -143,7 +147,9 @@ impl ServeConfig {
 
     /// Executions allowed at once.
     pub fn max_concurrent(&self) -> usize {
-        self.max_concurrent_executions.unwrap_or_else(num_cpus::get).max(1)
+        self.max_concurrent_executions
+            .unwrap_or_else(num_cpus::get)
+            .max(1)
     }
 }
 

@@ -59,9 +59,9 @@ impl Metrics {
         let m = Self {
             registry: Mutex::new(Registry::default()),
             submitted: Counter::default(),
-            submit_latency: Histogram::new(
-                [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0].into_iter(),
-            ),
+            submit_latency: Histogram::new([
+                0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0,
+            ]),
             finished: Family::default(),
             signature_failures: Family::default(),
             http: Family::default(),
@@ -74,19 +74,59 @@ impl Metrics {
             log_evictions: Counter::default(),
             log_gaps: Counter::default(),
         };
-        r.register("jobs_submitted", "Jobs accepted by submit", m.submitted.clone());
-        r.register("submit_latency_seconds", "Time to verify, store and answer a submit", m.submit_latency.clone());
-        r.register("jobs_finished", "Jobs that reached a terminal state, by state", m.finished.clone());
-        r.register("signature_failures", "Signed requests refused, by reason", m.signature_failures.clone());
-        r.register("http_requests", "HTTP requests by route and status", m.http.clone());
-        r.register("executions_running", "Executions running now", m.running.clone());
-        r.register("jobs_waiting", "Jobs waiting for an execution slot", m.waiting.clone());
-        r.register("live_execution_logs", "Execution logs held in memory", m.live_logs.clone());
+        r.register(
+            "jobs_submitted",
+            "Jobs accepted by submit",
+            m.submitted.clone(),
+        );
+        r.register(
+            "submit_latency_seconds",
+            "Time to verify, store and answer a submit",
+            m.submit_latency.clone(),
+        );
+        r.register(
+            "jobs_finished",
+            "Jobs that reached a terminal state, by state",
+            m.finished.clone(),
+        );
+        r.register(
+            "signature_failures",
+            "Signed requests refused, by reason",
+            m.signature_failures.clone(),
+        );
+        r.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            m.http.clone(),
+        );
+        r.register(
+            "executions_running",
+            "Executions running now",
+            m.running.clone(),
+        );
+        r.register(
+            "jobs_waiting",
+            "Jobs waiting for an execution slot",
+            m.waiting.clone(),
+        );
+        r.register(
+            "live_execution_logs",
+            "Execution logs held in memory",
+            m.live_logs.clone(),
+        );
         r.register("log_followers", "Log streams open now", m.followers.clone());
         r.register("log_records", "Log records written", m.log_records.clone());
         r.register("log_bytes", "Log bytes written", m.log_bytes.clone());
-        r.register("log_ring_evictions", "Log records evicted from rings", m.log_evictions.clone());
-        r.register("log_gaps", "Gaps reported to log followers", m.log_gaps.clone());
+        r.register(
+            "log_ring_evictions",
+            "Log records evicted from rings",
+            m.log_evictions.clone(),
+        );
+        r.register(
+            "log_gaps",
+            "Gaps reported to log followers",
+            m.log_gaps.clone(),
+        );
         *m.registry.lock().expect("registry") = r;
         m
     }
@@ -99,17 +139,30 @@ impl Metrics {
 
     /// A job ended in `state`.
     pub fn finished(&self, state: &str) {
-        self.finished.get_or_create(&StateLabel { state: state.to_owned() }).inc();
+        self.finished
+            .get_or_create(&StateLabel {
+                state: state.to_owned(),
+            })
+            .inc();
     }
 
     /// A signed request was refused.
     pub fn signature_failure(&self, reason: &str) {
-        self.signature_failures.get_or_create(&ReasonLabel { reason: reason.to_owned() }).inc();
+        self.signature_failures
+            .get_or_create(&ReasonLabel {
+                reason: reason.to_owned(),
+            })
+            .inc();
     }
 
     /// An HTTP request was answered.
     pub fn http(&self, route: &str, status: u16) {
-        self.http.get_or_create(&HttpLabels { route: route.to_owned(), status }).inc();
+        self.http
+            .get_or_create(&HttpLabels {
+                route: route.to_owned(),
+                status,
+            })
+            .inc();
     }
 
     /// A log stream opened (+1) or closed (-1).
@@ -140,7 +193,8 @@ impl Metrics {
         self.live_logs.set(live_logs as i64);
         let mut out = String::new();
         let reg = self.registry.lock().expect("registry");
-        prometheus_client::encoding::text::encode(&mut out, &reg).expect("encoding to a String cannot fail");
+        prometheus_client::encoding::text::encode(&mut out, &reg)
+            .expect("encoding to a String cannot fail");
         out
     }
 }

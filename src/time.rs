@@ -14,12 +14,18 @@ pub fn now() -> Time {
 
 /// Go's zero `time.Time`, which Bacalhau emits for unset times.
 pub fn zero() -> Time {
-    Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0).single().expect("valid zero time")
+    Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0)
+        .single()
+        .expect("valid zero time")
 }
 
 /// Unix nanoseconds of `t` (saturating outside the i64 range).
 pub fn to_nanos(t: Time) -> i64 {
-    t.timestamp_nanos_opt().unwrap_or(if t.timestamp() < 0 { i64::MIN } else { i64::MAX })
+    t.timestamp_nanos_opt().unwrap_or(if t.timestamp() < 0 {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
 }
 
 /// The time at unix nanoseconds `ns`.

@@ -39,7 +39,11 @@ impl ApiError {
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
         Self {
             status,
-            body: ErrorBody { code: code.to_owned(), message: message.into(), details: json!({}) },
+            body: ErrorBody {
+                code: code.to_owned(),
+                message: message.into(),
+                details: json!({}),
+            },
             retry_after: None,
         }
     }
@@ -67,7 +71,11 @@ impl ApiError {
 
     /// 503 while shutting down.
     pub fn shutting_down() -> Self {
-        let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "shutting-down", "the server is shutting down");
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting-down",
+            "the server is shutting down",
+        );
         e.retry_after = Some(5);
         e
     }
@@ -75,7 +83,11 @@ impl ApiError {
     /// 500; the cause is logged, not sent.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal-error", "internal server error")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal-error",
+            "internal server error",
+        )
     }
 }
 
@@ -84,7 +96,10 @@ impl IntoResponse for ApiError {
         let body = serde_json::to_vec(&self.body).unwrap_or_else(|_| b"{}".to_vec());
         let mut resp = (self.status, body).into_response();
         let h = resp.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         if let Some(s) = self.retry_after {
             h.insert(header::RETRY_AFTER, HeaderValue::from(s));
         }
@@ -97,13 +112,20 @@ impl From<JobError> for ApiError {
         let msg = e.to_string();
         match e {
             JobError::Invalid(_) => Self::bad_request("invalid-request", msg),
-            JobError::NotFound(id) => Self::new(StatusCode::NOT_FOUND, "job-not-found", format!("Job not found. ID: {id}"))
-                .with_details(json!({ "id": id })),
+            JobError::NotFound(id) => Self::new(
+                StatusCode::NOT_FOUND,
+                "job-not-found",
+                format!("Job not found. ID: {id}"),
+            )
+            .with_details(json!({ "id": id })),
             JobError::Ambiguous { prefix, matches } => Self::bad_request("ambiguous-job-id", msg)
                 .with_details(json!({ "id": prefix, "matches": matches })),
-            JobError::NotOwner(id) => Self::new(StatusCode::FORBIDDEN, "not-job-owner", msg).with_details(json!({ "id": id })),
-            JobError::Terminal { id, state } => Self::new(StatusCode::CONFLICT, "job-terminal", msg)
-                .with_details(json!({ "id": id, "state": state.as_str() })),
+            JobError::NotOwner(id) => Self::new(StatusCode::FORBIDDEN, "not-job-owner", msg)
+                .with_details(json!({ "id": id })),
+            JobError::Terminal { id, state } => {
+                Self::new(StatusCode::CONFLICT, "job-terminal", msg)
+                    .with_details(json!({ "id": id, "state": state.as_str() }))
+            }
             JobError::Unavailable(_) => {
                 let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", msg);
                 e.retry_after = Some(1);
@@ -116,6 +138,10 @@ impl From<JobError> for ApiError {
 
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, e.reason(), format!("signature check failed: {e}"))
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            e.reason(),
+            format!("signature check failed: {e}"),
+        )
     }
 }

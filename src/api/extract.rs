@@ -26,9 +26,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = read_body(req, state).await?;
-        let text = if bytes.iter().all(u8::is_ascii_whitespace) { &b"{}"[..] } else { &bytes[..] };
-        let value: Value = serde_json::from_slice(text)
-            .map_err(|e| ApiError::bad_request("malformed-json", format!("request body is not valid JSON: {e}")))?;
+        let text = if bytes.iter().all(u8::is_ascii_whitespace) {
+            &b"{}"[..]
+        } else {
+            &bytes[..]
+        };
+        let value: Value = serde_json::from_slice(text).map_err(|e| {
+            ApiError::bad_request(
+                "malformed-json",
+                format!("request body is not valid JSON: {e}"),
+            )
+        })?;
         parse_value(value, "request body").map(JsonBody)
     }
 }
@@ -36,9 +44,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
     Bytes::from_request(req, state).await.map_err(|r| {
         if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(r.status(), "body-too-large", "request body is larger than the server's limit")
+            ApiError::new(
+                r.status(),
+                "body-too-large",
+                "request body is larger than the server's limit",
+            )
         } else {
-            ApiError::bad_request("unreadable-body", format!("request body could not be read: {r}"))
+            ApiError::bad_request(
+                "unreadable-body",
+                format!("request body could not be read: {r}"),
+            )
         }
     })
 }
@@ -96,11 +111,19 @@ impl<T: SignedPayload> FromRequest<AppState> for Signed<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let bytes = read_body(req, state).await?;
         let env: Envelope = serde_json::from_slice(&bytes).map_err(|e| {
-            ApiError::bad_request("malformed-json", format!("request body is not a valid signed envelope: {e}"))
+            ApiError::bad_request(
+                "malformed-json",
+                format!("request body is not a valid signed envelope: {e}"),
+            )
         })?;
         let raw = match env.payload {
             Some(p) if p.get() != "null" => p,
-            _ => return Err(ApiError::bad_request("missing-payload", "the signed envelope has no payload")),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "missing-payload",
+                    "the signed envelope has no payload",
+                ))
+            }
         };
         let verified = auth::verify(
             env.client_public_key.as_deref().unwrap_or_default(),
@@ -108,10 +131,14 @@ impl<T: SignedPayload> FromRequest<AppState> for Signed<T> {
             raw.get().as_bytes(),
         )
         .inspect_err(|e| state.metrics.signature_failure(e.reason()))?;
-        let value: Value = serde_json::from_str(raw.get())
-            .map_err(|e| ApiError::bad_request("invalid-payload", format!("payload is not valid JSON: {e}")))?;
+        let value: Value = serde_json::from_str(raw.get()).map_err(|e| {
+            ApiError::bad_request("invalid-payload", format!("payload is not valid JSON: {e}"))
+        })?;
         if !value.is_object() {
-            return Err(ApiError::bad_request("invalid-payload", "payload must be a JSON object"));
+            return Err(ApiError::bad_request(
+                "invalid-payload",
+                "payload must be a JSON object",
+            ));
         }
         let payload: T = parse_value(value, "payload")?;
         let fresh = auth::check_client_id(&verified, payload.client_id()).and_then(|()| {
@@ -119,12 +146,16 @@ impl<T: SignedPayload> FromRequest<AppState> for Signed<T> {
                 payload.timestamp(),
                 payload.nonce().is_some(),
                 crate::time::now().timestamp_millis(),
-                i64::try_from(state.config.freshness_window_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
+                i64::try_from(state.config.freshness_window_secs.saturating_mul(1000))
+                    .unwrap_or(i64::MAX),
                 state.config.require_fresh_signatures,
             )
         });
         fresh.inspect_err(|e| state.metrics.signature_failure(e.reason()))?;
         state.check_authorized(&verified.client_id)?;
-        Ok(Signed { client_id: verified.client_id, payload })
+        Ok(Signed {
+            client_id: verified.client_id,
+            payload,
+        })
     }
 }

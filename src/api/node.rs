@@ -33,7 +33,9 @@ pub fn build_info() -> BuildVersionInfo {
     responses((status = 200, description = "Build facts", body = VersionResponse),
               (status = 400, description = "Malformed JSON", body = ErrorBody)))]
 pub async fn version(JsonBody(_req): JsonBody<VersionRequest>) -> Json<VersionResponse> {
-    Json(VersionResponse { build_version_info: build_info() })
+    Json(VersionResponse {
+        build_version_info: build_info(),
+    })
 }
 
 /// Liveness: `OK`.
@@ -51,7 +53,11 @@ pub async fn readyz(State(app): State<AppState>) -> Result<&'static str, ApiErro
     if app.jobs.store().ping().await {
         Ok("READY")
     } else {
-        let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not-ready", "the database does not answer");
+        let mut e = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not-ready",
+            "the database does not answer",
+        );
         e.retry_after = Some(1);
         Err(e)
     }
@@ -60,10 +66,10 @@ pub async fn readyz(State(app): State<AppState>) -> Result<&'static str, ApiErro
 fn space(path: &std::path::Path) -> serde_json::Value {
     match nix::sys::statvfs::statvfs(path) {
         Ok(s) => {
-            let frag = s.fragment_size() as u64;
-            let all = s.blocks() as u64 * frag;
-            let free = s.blocks_available() as u64 * frag;
-            json!({ "All": all, "Used": all.saturating_sub(s.blocks_free() as u64 * frag), "Free": free })
+            let frag = s.fragment_size();
+            let all = s.blocks() * frag;
+            let free = s.blocks_available() * frag;
+            json!({ "All": all, "Used": all.saturating_sub(s.blocks_free() * frag), "Free": free })
         }
         Err(_) => json!({}),
     }
@@ -86,7 +92,10 @@ pub async fn node_info(State(app): State<AppState>) -> Json<NodeInfo> {
     let sched = app.jobs.scheduler();
     Json(NodeInfo {
         bacalhau_version: build_info(),
-        peer_info: PeerInfo { id: app.jobs.node_id().to_owned(), addrs: vec![app.config.public_url()] },
+        peer_info: PeerInfo {
+            id: app.jobs.node_id().to_owned(),
+            addrs: vec![app.config.public_url()],
+        },
         node_type: 1,
         labels: json!({}),
         engines: app.jobs.engines().names(),
@@ -108,6 +117,16 @@ pub async fn id(State(app): State<AppState>) -> Json<String> {
     responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
 pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     let sched = app.jobs.scheduler();
-    let body = app.metrics.render(sched.running(), sched.waiting(), app.jobs.logs().live_count());
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body)
+    let body = app.metrics.render(
+        sched.running(),
+        sched.waiting(),
+        app.jobs.logs().live_count(),
+    );
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
 }

@@ -47,7 +47,9 @@ pub struct ApiDoc;
 
 /// The document as YAML (what `openapi.yaml` at the repo root holds).
 pub fn yaml() -> String {
-    ApiDoc::openapi().to_yaml().expect("the OpenAPI document serializes to YAML")
+    ApiDoc::openapi()
+        .to_yaml()
+        .expect("the OpenAPI document serializes to YAML")
 }
 
 /// `GET /openapi.yaml`.
@@ -57,7 +59,9 @@ pub async fn serve_yaml() -> impl IntoResponse {
 
 /// `GET /openapi.json`.
 pub async fn serve_json() -> impl IntoResponse {
-    let json = ApiDoc::openapi().to_pretty_json().expect("the OpenAPI document serializes to JSON");
+    let json = ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serializes to JSON");
     ([(header::CONTENT_TYPE, "application/json")], json)
 }
 
@@ -65,19 +69,24 @@ pub async fn serve_json() -> impl IntoResponse {
 pub async fn docs_page() -> Html<String> {
     let doc = ApiDoc::openapi();
     let mut body = String::new();
-    body.push_str(&format!("<h1>{}</h1><p>{}</p>", esc(&doc.info.title), esc(doc.info.description.as_deref().unwrap_or(""))));
+    body.push_str(&format!(
+        "<h1>{}</h1><p>{}</p>",
+        esc(&doc.info.title),
+        esc(doc.info.description.as_deref().unwrap_or(""))
+    ));
     body.push_str("<p><a href=\"/openapi.yaml\">openapi.yaml</a> · <a href=\"/openapi.json\">openapi.json</a></p>");
     for (path, item) in doc.paths.paths.iter() {
-        let ops = [
-            ("GET", &item.get),
-            ("POST", &item.post),
-        ];
+        let ops = [("GET", &item.get), ("POST", &item.post)];
         for (method, op) in ops {
             let Some(op) = op else { continue };
             body.push_str(&format!(
                 "<section><h2><code>{method} {}</code></h2><p>{}</p><ul>",
                 esc(path),
-                esc(op.description.as_deref().or(op.summary.as_deref()).unwrap_or(""))
+                esc(op
+                    .description
+                    .as_deref()
+                    .or(op.summary.as_deref())
+                    .unwrap_or(""))
             ));
             for (status, resp) in op.responses.responses.iter() {
                 let text = match resp {
@@ -98,5 +107,8 @@ pub async fn docs_page() -> Html<String> {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

@@ -19,12 +19,18 @@ use crate::store::SortBy;
 const MAX_WAIT_SECONDS: f64 = 60.0;
 
 fn with_info(v: JobView) -> JobWithInfo {
-    JobWithInfo { job: (*v.job).clone(), state: (*v.state).clone() }
+    JobWithInfo {
+        job: (*v.job).clone(),
+        state: (*v.state).clone(),
+    }
 }
 
 fn require_job_id(id: &str) -> Result<&str, ApiError> {
     if id.trim().is_empty() {
-        Err(ApiError::bad_request("invalid-request", "job_id is required"))
+        Err(ApiError::bad_request(
+            "invalid-request",
+            "job_id is required",
+        ))
     } else {
         Ok(id)
     }
@@ -54,12 +60,20 @@ pub async fn submit(
     }
     let p = signed.payload;
     let Some(spec) = p.spec else {
-        return Err(ApiError::bad_request("invalid-request", "payload Spec is required"));
+        return Err(ApiError::bad_request(
+            "invalid-request",
+            "payload Spec is required",
+        ));
     };
     let started = std::time::Instant::now();
     let job = app
         .jobs
-        .submit(Submit { client_id: signed.client_id, api_version: p.api_version, spec, nonce: p.nonce })
+        .submit(Submit {
+            client_id: signed.client_id,
+            api_version: p.api_version,
+            spec,
+            nonce: p.nonce,
+        })
         .await?;
     app.metrics.submitted(started.elapsed());
     Ok(Json(SubmitResponse { job }))
@@ -94,7 +108,10 @@ pub async fn list(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ApiError::bad_request("invalid-request", format!("states: {e}")))?;
     if req.max_jobs < 0 {
-        return Err(ApiError::bad_request("invalid-request", "max_jobs must not be negative"));
+        return Err(ApiError::bad_request(
+            "invalid-request",
+            "max_jobs must not be negative",
+        ));
     }
     let client_id = (!req.return_all && !req.client_id.is_empty()).then_some(req.client_id);
     let page = app
@@ -134,14 +151,19 @@ pub async fn states(
         Some(after) => {
             let wait = req.wait_seconds.unwrap_or(MAX_WAIT_SECONDS);
             if !wait.is_finite() || wait < 0.0 {
-                return Err(ApiError::bad_request("invalid-request", "wait_seconds must be between 0 and 60"));
+                return Err(ApiError::bad_request(
+                    "invalid-request",
+                    "wait_seconds must be between 0 and 60",
+                ));
             }
             let wait = Duration::from_secs_f64(wait.min(MAX_WAIT_SECONDS));
             app.jobs.wait_state(id, after, wait).await?
         }
         None => app.jobs.get(id).await?,
     };
-    Ok(Json(StateResponse { state: (*view.state).clone() }))
+    Ok(Json(StateResponse {
+        state: (*view.state).clone(),
+    }))
 }
 
 /// The history of a job, oldest first, optionally filtered.
@@ -181,7 +203,9 @@ pub async fn results(
     JsonBody(req): JsonBody<StateRequest>,
 ) -> Result<Json<ResultsResponse>, ApiError> {
     let id = require_job_id(&req.job_id)?;
-    Ok(Json(ResultsResponse { results: app.jobs.results(id).await? }))
+    Ok(Json(ResultsResponse {
+        results: app.jobs.results(id).await?,
+    }))
 }
 
 /// Cancels a job (owner only); every non-terminal execution becomes `Cancelled`.

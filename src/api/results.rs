@@ -20,13 +20,22 @@ pub async fn download(
     State(app): State<AppState>,
     Path((job, file)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let missing = || ApiError::new(StatusCode::NOT_FOUND, "result-not-found", format!("no published result {job}/{file}"));
+    let missing = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "result-not-found",
+            format!("no published result {job}/{file}"),
+        )
+    };
     let path = app.storage.result_file(&job, &file).ok_or_else(missing)?;
     let f = tokio::fs::File::open(&path).await.map_err(|_| missing())?;
     let len = f.metadata().await.map(|m| m.len()).ok();
     let mut resp = Body::from_stream(ReaderStream::new(f)).into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, "application/gzip".parse().expect("static header"));
+    h.insert(
+        header::CONTENT_TYPE,
+        "application/gzip".parse().expect("static header"),
+    );
     if let Some(len) = len {
         h.insert(header::CONTENT_LENGTH, len.into());
     }

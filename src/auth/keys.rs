@@ -17,14 +17,16 @@ use sha2::{Digest, Sha256};
 #[derive(Clone)]
 pub enum Signer {
     /// An Ed25519 key (hake's default).
-    Ed25519(ed25519_dalek::SigningKey),
+    Ed25519(Box<ed25519_dalek::SigningKey>),
     /// An RSA key, as Bacalhau's `user_id.pem`.
     Rsa(Box<RsaPrivateKey>),
 }
 
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Signer").field("client_id", &self.client_id()).finish()
+        f.debug_struct("Signer")
+            .field("client_id", &self.client_id())
+            .finish()
     }
 }
 
@@ -50,7 +52,9 @@ pub enum KeyError {
 impl Signer {
     /// A fresh Ed25519 key.
     pub fn generate_ed25519() -> Self {
-        Self::Ed25519(ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng))
+        Self::Ed25519(Box::new(ed25519_dalek::SigningKey::generate(
+            &mut rand::rngs::OsRng,
+        )))
     }
 
     /// A fresh RSA key of `bits` bits with e = 65537.
@@ -63,7 +67,7 @@ impl Signer {
     /// Parses a PEM private key: PKCS#8 Ed25519, or PKCS#1 RSA (Bacalhau's `user_id.pem`).
     pub fn from_pem(pem: &str, origin: &str) -> Result<Self, KeyError> {
         if let Ok(k) = ed25519_dalek::SigningKey::from_pkcs8_pem(pem) {
-            return Ok(Self::Ed25519(k));
+            return Ok(Self::Ed25519(Box::new(k)));
         }
         if let Ok(k) = RsaPrivateKey::from_pkcs1_pem(pem) {
             return Ok(Self::Rsa(Box::new(k)));
@@ -76,8 +80,10 @@ impl Signer {
 
     /// Reads a PEM key file.
     pub fn load(path: &Path) -> Result<Self, KeyError> {
-        let pem = std::fs::read_to_string(path)
-            .map_err(|source| KeyError::Io { path: path.display().to_string(), source })?;
+        let pem = std::fs::read_to_string(path).map_err(|source| KeyError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
         Self::from_pem(&pem, &path.display().to_string())
     }
 
@@ -97,7 +103,10 @@ impl Signer {
 
     /// Writes the key to `path` with mode 0600, creating parent directories.
     pub fn save(&self, path: &Path) -> Result<(), KeyError> {
-        let io = |source| KeyError::Io { path: path.display().to_string(), source };
+        let io = |source| KeyError::Io {
+            path: path.display().to_string(),
+            source,
+        };
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
@@ -159,7 +168,10 @@ mod tests {
 
     #[test]
     fn pem_round_trip_keeps_the_client_id() {
-        for s in [Signer::generate_ed25519(), Signer::generate_rsa(2048).unwrap()] {
+        for s in [
+            Signer::generate_ed25519(),
+            Signer::generate_rsa(2048).unwrap(),
+        ] {
             let back = Signer::from_pem(&s.to_pem(), "mem").unwrap();
             assert_eq!(back.client_id(), s.client_id());
         }

@@ -155,19 +155,28 @@ pub fn check_freshness(
     if let Some(ts) = timestamp_ms {
         let skew = now_ms.saturating_sub(ts).saturating_abs();
         if skew > window_ms {
-            return Err(AuthError::Stale { skew_ms: skew, limit_ms: window_ms });
+            return Err(AuthError::Stale {
+                skew_ms: skew,
+                limit_ms: window_ms,
+            });
         }
     }
     Ok(())
 }
 
 fn verify_ed25519(key: &[u8], sig: &[u8], message: &[u8]) -> Result<Verified, AuthError> {
-    let bytes: [u8; 32] = key.try_into().map_err(|_| AuthError::BadKey("length".into()))?;
+    let bytes: [u8; 32] = key
+        .try_into()
+        .map_err(|_| AuthError::BadKey("length".into()))?;
     let vk = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
         .map_err(|e| AuthError::BadKey(format!("Ed25519: {e}")))?;
     let sig = ed25519_dalek::Signature::from_slice(sig).map_err(|_| AuthError::BadSignature)?;
-    vk.verify_strict(message, &sig).map_err(|_| AuthError::BadSignature)?;
-    Ok(Verified { client_id: hex::encode(Sha256::digest(key)), scheme: Scheme::Ed25519 })
+    vk.verify_strict(message, &sig)
+        .map_err(|_| AuthError::BadSignature)?;
+    Ok(Verified {
+        client_id: hex::encode(Sha256::digest(key)),
+        scheme: Scheme::Ed25519,
+    })
 }
 
 fn parse_rsa(der: &[u8]) -> Result<RsaPublicKey, AuthError> {
@@ -176,7 +185,9 @@ fn parse_rsa(der: &[u8]) -> Result<RsaPublicKey, AuthError> {
         .map_err(|e| AuthError::BadKey(format!("RSA: {e}")))?;
     let bits = key.n().bits();
     if !(2048..=4096).contains(&bits) {
-        return Err(AuthError::BadKey(format!("RSA key has {bits} bits; 2048 to 4096 are accepted")));
+        return Err(AuthError::BadKey(format!(
+            "RSA key has {bits} bits; 2048 to 4096 are accepted"
+        )));
     }
     Ok(key)
 }
@@ -190,7 +201,10 @@ fn verify_rsa(der: &[u8], sig: &[u8], message: &[u8]) -> Result<Verified, AuthEr
     let digest = Sha256::digest(message);
     key.verify(Pkcs1v15Sign::new::<Sha256>(), &digest, sig)
         .map_err(|_| AuthError::BadSignature)?;
-    Ok(Verified { client_id: rsa_client_id(&key), scheme: Scheme::Rsa })
+    Ok(Verified {
+        client_id: rsa_client_id(&key),
+        scheme: Scheme::Rsa,
+    })
 }
 
 #[cfg(test)]
@@ -206,7 +220,10 @@ mod tests {
         assert_eq!(v.client_id, s.client_id());
         assert_eq!(v.scheme, Scheme::Ed25519);
         let compact = br#"{"ClientID":"x","Spec":{"a":"<&>"}}"#;
-        assert_eq!(verify(&s.public_key_b64(), &sig, compact), Err(AuthError::BadSignature));
+        assert_eq!(
+            verify(&s.public_key_b64(), &sig, compact),
+            Err(AuthError::BadSignature)
+        );
     }
 
     #[test]
@@ -224,15 +241,28 @@ mod tests {
     fn bad_inputs_have_distinct_reasons() {
         let s = Signer::generate_ed25519();
         assert_eq!(verify("", "x", b"m").unwrap_err().reason(), "missing-field");
-        assert_eq!(verify("!!", "AA==", b"m").unwrap_err().reason(), "bad-base64");
-        assert_eq!(verify("AAAA", "AA==", b"m").unwrap_err().reason(), "bad-key");
-        assert_eq!(verify(&s.public_key_b64(), "AA==", b"m").unwrap_err().reason(), "bad-signature");
+        assert_eq!(
+            verify("!!", "AA==", b"m").unwrap_err().reason(),
+            "bad-base64"
+        );
+        assert_eq!(
+            verify("AAAA", "AA==", b"m").unwrap_err().reason(),
+            "bad-key"
+        );
+        assert_eq!(
+            verify(&s.public_key_b64(), "AA==", b"m")
+                .unwrap_err()
+                .reason(),
+            "bad-signature"
+        );
     }
 
     #[test]
     fn freshness_window_is_enforced_both_ways() {
         assert!(check_freshness(Some(1_000), true, 1_000 + 299_000, 300_000, false).is_ok());
-        assert!(check_freshness(Some(1_000_000), true, 1_000_000 - 301_000, 300_000, false).is_err());
+        assert!(
+            check_freshness(Some(1_000_000), true, 1_000_000 - 301_000, 300_000, false).is_err()
+        );
         assert!(check_freshness(None, false, 0, 300_000, false).is_ok());
         assert_eq!(
             check_freshness(None, false, 0, 300_000, true),

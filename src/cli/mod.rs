@@ -17,7 +17,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server.
-    Serve(ServeConfig),
+    Serve(Box<ServeConfig>),
     /// Print the OpenAPI document (YAML).
     Openapi,
 }
@@ -27,7 +27,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve(config) => {
             crate::telemetry::init(config.log_format);
-            let server = crate::app::Server::build(config).await?;
+            let server = crate::app::Server::build(*config).await?;
             let app = server.app();
             server.run_until(crate::app::shutdown_signal(app)).await?;
             Ok(0)

@@ -56,8 +56,16 @@ impl Executor for ExecEngine {
             .with_context(|| format!("cannot start {:?} in {}", spec.command[0], cwd.display()))?;
         let pid = child.id().context("child has no pid")?;
         let pgid = Pid::from_raw(i32::try_from(pid).context("pid out of range")?);
-        let out = tokio::spawn(pump_lines(child.stdout.take().context("stdout")?, LogStream::Stdout, ctx.logs.clone()));
-        let err = tokio::spawn(pump_lines(child.stderr.take().context("stderr")?, LogStream::Stderr, ctx.logs.clone()));
+        let out = tokio::spawn(pump_lines(
+            child.stdout.take().context("stdout")?,
+            LogStream::Stdout,
+            ctx.logs.clone(),
+        ));
+        let err = tokio::spawn(pump_lines(
+            child.stderr.take().context("stderr")?,
+            LogStream::Stderr,
+            ctx.logs.clone(),
+        ));
 
         let status = tokio::select! {
             s = child.wait() => s?,
@@ -75,7 +83,10 @@ impl Executor for ExecEngine {
         // Nothing the program started may outlive it.
         let _ = killpg(pgid, Signal::SIGKILL);
         for pump in [out, err] {
-            if tokio::time::timeout(Duration::from_secs(5), pump).await.is_err() {
+            if tokio::time::timeout(Duration::from_secs(5), pump)
+                .await
+                .is_err()
+            {
                 tracing::warn!(execution = %ctx.execution_id, "output pump did not finish");
             }
         }
@@ -85,5 +96,7 @@ impl Executor for ExecEngine {
 
 fn exit_code(status: std::process::ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt;
-    status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
 }

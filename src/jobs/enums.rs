@@ -236,8 +236,14 @@ mod tests {
     fn enums_parse_case_insensitively_and_trimmed() {
         assert_eq!(" docker ".parse::<Engine>().unwrap(), Engine::Docker);
         assert_eq!("ipfs".parse::<Publisher>().unwrap(), Publisher::Ipfs);
-        assert_eq!("urldownload".parse::<StorageSource>().unwrap(), StorageSource::UrlDownload);
-        assert_eq!("canceled".parse::<JobStateType>().unwrap(), JobStateType::Cancelled);
+        assert_eq!(
+            "urldownload".parse::<StorageSource>().unwrap(),
+            StorageSource::UrlDownload
+        );
+        assert_eq!(
+            "canceled".parse::<JobStateType>().unwrap(),
+            JobStateType::Cancelled
+        );
     }
 
     #[test]
@@ -248,7 +254,10 @@ mod tests {
 
     #[test]
     fn enums_serialize_in_canonical_spelling() {
-        assert_eq!(serde_json::to_string(&StorageSource::Ipfs).unwrap(), "\"IPFS\"");
+        assert_eq!(
+            serde_json::to_string(&StorageSource::Ipfs).unwrap(),
+            "\"IPFS\""
+        );
         let e: Engine = serde_json::from_str("\"WASM\"").unwrap();
         assert_eq!(serde_json::to_string(&e).unwrap(), "\"Wasm\"");
     }

@@ -9,7 +9,7 @@ pub mod service;
 pub mod state;
 pub mod validate;
 
-pub use service::{JobView, Jobs, LiveJob, ListPage, ListParams, SubmitRequest};
+pub use service::{JobView, Jobs, ListPage, ListParams, LiveJob, SubmitRequest};
 
 use crate::store::StoreError;
 use model::JobStateType;

@@ -257,7 +257,10 @@ fn network_none() -> Network {
 
 impl Default for NetworkConfig {
     fn default() -> Self {
-        Self { kind: Network::None, domains: Vec::new() }
+        Self {
+            kind: Network::None,
+            domains: Vec::new(),
+        }
     }
 }
 
@@ -400,11 +403,19 @@ pub struct ExecutionState {
     #[schema(value_type = String, format = DateTime)]
     pub update_time: Time,
     /// Extension: when the engine started it.
-    #[serde(default, with = "time::rfc3339_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time::rfc3339_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub start_time: Option<Time>,
     /// Extension: when it reached a terminal state.
-    #[serde(default, with = "time::rfc3339_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time::rfc3339_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub end_time: Option<Time>,
     /// Extension: `EndTime - StartTime` in milliseconds.
@@ -524,7 +535,11 @@ mod tests {
 
     #[test]
     fn run_output_uses_bacalhau_key_names() {
-        let out = serde_json::to_value(RunCommandResult { exit_code: 3, ..Default::default() }).unwrap();
+        let out = serde_json::to_value(RunCommandResult {
+            exit_code: 3,
+            ..Default::default()
+        })
+        .unwrap();
         assert_eq!(out["exitCode"], 3);
         assert!(out.get("stdouttruncated").is_some());
         assert!(out.get("runnerError").is_some());

@@ -31,7 +31,8 @@ impl Jobs {
         let (must_wait, permits) = self.inner.scheduler.enqueue(n);
         let this = self.clone();
         let l = live.clone();
-        live.tasks.spawn(async move { this.drive(l, must_wait, permits, n).await });
+        live.tasks
+            .spawn(async move { this.drive(l, must_wait, permits, n).await });
     }
 
     async fn drive(
@@ -56,8 +57,9 @@ impl Jobs {
             let Some(permit) = permit else { return };
             let execution_id = format!("e-{}", uuid::Uuid::new_v4());
             let timeout = Duration::from_secs_f64(live.job.spec.timeout.max(0.0));
-            let timeout_at = (live.job.spec.timeout > 0.0)
-                .then(|| time::now() + chrono::Duration::from_std(timeout).unwrap_or(chrono::Duration::MAX));
+            let timeout_at = (live.job.spec.timeout > 0.0).then(|| {
+                time::now() + chrono::Duration::from_std(timeout).unwrap_or(chrono::Duration::MAX)
+            });
             let start = Event::StartExecution {
                 execution_id: execution_id.clone(),
                 node_id: self.inner.node_id.clone(),
@@ -73,7 +75,8 @@ impl Jobs {
             }
             let this = self.clone();
             let l = live.clone();
-            live.tasks.spawn(async move { this.run_execution(l, execution_id, timeout, permit).await });
+            live.tasks
+                .spawn(async move { this.run_execution(l, execution_id, timeout, permit).await });
         }
     }
 
@@ -95,13 +98,20 @@ impl Jobs {
             (timeout > Duration::ZERO).then_some(timeout),
             reason.clone(),
         ));
-        let sink = self.inner.logs.open(&job_id, &execution_id, self.inner.config.output_capture_bytes);
+        let sink = self.inner.logs.open(
+            &job_id,
+            &execution_id,
+            self.inner.config.output_capture_bytes,
+        );
 
         let workspace = match self.inner.storage.prepare(&job, &execution_id).await {
             Ok(ws) => Some(Arc::new(ws)),
             Err(e) => {
                 let outcome = Outcome::Failed {
-                    run_output: RunCommandResult { runner_error: format!("{e:#}"), ..Default::default() },
+                    run_output: RunCommandResult {
+                        runner_error: format!("{e:#}"),
+                        ..Default::default()
+                    },
                     reason: format!("preparing inputs failed: {e:#}"),
                 };
                 sink.end();
@@ -124,7 +134,10 @@ impl Jobs {
                 };
                 engine.run(ctx).await
             }
-            None => Err(anyhow::anyhow!("engine {:?} is not enabled on this node", job.spec.engine)),
+            None => Err(anyhow::anyhow!(
+                "engine {:?} is not enabled on this node",
+                job.spec.engine
+            )),
         };
         let mut run_output = sink.capture();
         watcher.abort();
@@ -149,21 +162,39 @@ impl Jobs {
                 reason: "interrupted by node shutdown".into(),
             }),
             (None, Ok(0)) => {
-                match self.inner.storage.publish(&job, &execution_id, &ws, &run_output).await {
-                    Ok(published) => Some(Outcome::Completed { run_output, published }),
+                match self
+                    .inner
+                    .storage
+                    .publish(&job, &execution_id, &ws, &run_output)
+                    .await
+                {
+                    Ok(published) => Some(Outcome::Completed {
+                        run_output,
+                        published,
+                    }),
                     Err(e) => Some(Outcome::Failed {
                         reason: format!("publishing outputs failed: {e:#}"),
-                        run_output: RunCommandResult { runner_error: format!("{e:#}"), ..run_output },
+                        run_output: RunCommandResult {
+                            runner_error: format!("{e:#}"),
+                            ..run_output
+                        },
                     }),
                 }
             }
             (None, Ok(code)) => {
                 run_output.exit_code = code;
-                Some(Outcome::Failed { run_output, reason: format!("exit code {code}") })
+                Some(Outcome::Failed {
+                    run_output,
+                    reason: format!("exit code {code}"),
+                })
             }
             (None, Err(e)) => Some(Outcome::Failed {
                 reason: format!("engine error: {e:#}"),
-                run_output: RunCommandResult { runner_error: format!("{e:#}"), exit_code: -1, ..run_output },
+                run_output: RunCommandResult {
+                    runner_error: format!("{e:#}"),
+                    exit_code: -1,
+                    ..run_output
+                },
             }),
         };
         sink.end();
@@ -176,10 +207,15 @@ impl Jobs {
     }
 
     async fn finish(&self, live: &LiveJob, execution_id: &str, outcome: Outcome) {
-        let ev = Event::FinishExecution { execution_id: execution_id.to_owned(), outcome };
+        let ev = Event::FinishExecution {
+            execution_id: execution_id.to_owned(),
+            outcome: Box::new(outcome),
+        };
         match self.transition(live, ev).await {
             Ok(_) | Err(JobError::Terminal { .. }) => {}
-            Err(e) => tracing::warn!(execution = %execution_id, error = %e, "could not record the end of an execution"),
+            Err(e) => {
+                tracing::warn!(execution = %execution_id, error = %e, "could not record the end of an execution")
+            }
         }
     }
 }

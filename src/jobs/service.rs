@@ -19,7 +19,9 @@ use crate::engines::Engines;
 use crate::logs::LogHub;
 use crate::metrics::Metrics;
 use crate::storage::Storage;
-use crate::store::{self, Commit, ExecutionRow, HistoryRow, Inserted, JobRowUpdate, NewJob, NewNonce, Store};
+use crate::store::{
+    self, Commit, ExecutionRow, HistoryRow, Inserted, JobRowUpdate, NewJob, NewNonce, Store,
+};
 use crate::time;
 
 /// A job and its current state.
@@ -194,7 +196,11 @@ impl Jobs {
             let live = LiveJob::new(Arc::new(stored.job), stored.state.clone());
             self.register(&live);
             let interrupted = stored.state.state == JobStateType::InProgress
-                || stored.state.executions.iter().any(|e| !e.state.is_terminal());
+                || stored
+                    .state
+                    .executions
+                    .iter()
+                    .any(|e| !e.state.is_terminal());
             if interrupted {
                 self.transition(&live, Event::Interrupt).await?;
                 if !live.snapshot().state.is_terminal() {
@@ -218,12 +224,20 @@ impl Jobs {
             return Err(JobError::Unavailable("the server is shutting down".into()));
         }
         if req.api_version.trim().is_empty() {
-            return Err(JobError::Invalid("payload APIVersion is required (e.g. \"V1beta1\")".into()));
+            return Err(JobError::Invalid(
+                "payload APIVersion is required (e.g. \"V1beta1\")".into(),
+            ));
         }
         let mut spec = req.spec;
         validate::spec(&spec).map_err(JobError::Invalid)?;
-        self.inner.engines.validate(&spec).map_err(JobError::Invalid)?;
-        self.inner.storage.validate_inputs(&spec).map_err(JobError::Invalid)?;
+        self.inner
+            .engines
+            .validate(&spec)
+            .map_err(JobError::Invalid)?;
+        self.inner
+            .storage
+            .validate_inputs(&spec)
+            .map_err(JobError::Invalid)?;
         normalize(&mut spec, self.inner.config.default_timeout_secs);
 
         let now = time::now();
@@ -244,8 +258,13 @@ impl Jobs {
         let state = state::initial(&id, now);
         let created = state::created(&id, now);
         let window = time::to_nanos(now)
-            + i64::try_from(self.inner.config.freshness_window_secs.saturating_mul(2_000_000_000))
-                .unwrap_or(i64::MAX / 2);
+            + i64::try_from(
+                self.inner
+                    .config
+                    .freshness_window_secs
+                    .saturating_mul(2_000_000_000),
+            )
+            .unwrap_or(i64::MAX / 2);
         let new = NewJob {
             id: id.clone(),
             client_id: req.client_id.clone(),
@@ -297,7 +316,10 @@ impl Jobs {
         match matches.len() {
             0 => Err(JobError::NotFound(id.to_owned())),
             1 => Ok(matches.into_iter().next().expect("one match")),
-            _ => Err(JobError::Ambiguous { prefix: id.to_owned(), matches }),
+            _ => Err(JobError::Ambiguous {
+                prefix: id.to_owned(),
+                matches,
+            }),
         }
     }
 
@@ -305,10 +327,21 @@ impl Jobs {
     pub async fn get(&self, id: &str) -> Result<JobView, JobError> {
         let id = self.resolve(id).await?;
         if let Some(live) = self.live_job(&id) {
-            return Ok(JobView { job: live.job.clone(), state: live.snapshot() });
+            return Ok(JobView {
+                job: live.job.clone(),
+                state: live.snapshot(),
+            });
         }
-        let stored = self.inner.store.job(&id).await?.ok_or_else(|| JobError::NotFound(id.clone()))?;
-        Ok(JobView { job: Arc::new(stored.job), state: Arc::new(stored.state) })
+        let stored = self
+            .inner
+            .store
+            .job(&id)
+            .await?
+            .ok_or_else(|| JobError::NotFound(id.clone()))?;
+        Ok(JobView {
+            job: Arc::new(stored.job),
+            state: Arc::new(stored.state),
+        })
     }
 
     /// Waits up to `wait` for the job's version to pass `after_version`, then answers the
@@ -336,7 +369,10 @@ impl Jobs {
         })
         .await;
         let state = live.snapshot();
-        Ok(JobView { job: live.job.clone(), state })
+        Ok(JobView {
+            job: live.job.clone(),
+            state,
+        })
     }
 
     /// A receiver of the job's committed states, while it is live.
@@ -359,7 +395,10 @@ impl Jobs {
             .executions
             .iter()
             .filter(|e| e.state == ExecutionStateType::Completed)
-            .map(|e| PublishedResult { node_id: e.node_id.clone(), data: e.published_results.clone() })
+            .map(|e| PublishedResult {
+                node_id: e.node_id.clone(),
+                data: e.published_results.clone(),
+            })
             .collect())
     }
 
@@ -367,7 +406,10 @@ impl Jobs {
     pub async fn list(&self, p: ListParams) -> Result<ListPage, JobError> {
         if let Some(id) = p.id.as_deref().filter(|s| !s.is_empty()) {
             let view = self.get(id).await?;
-            return Ok(ListPage { jobs: vec![view], next_token: None });
+            return Ok(ListPage {
+                jobs: vec![view],
+                next_token: None,
+            });
         }
         let cap = self.inner.config.list_page_cap.max(1);
         let limit = if p.limit == 0 { cap } else { p.limit.min(cap) };
@@ -394,8 +436,14 @@ impl Jobs {
         let jobs = rows
             .into_iter()
             .map(|r| match self.live_job(&r.state.job_id) {
-                Some(live) => JobView { job: live.job.clone(), state: live.snapshot() },
-                None => JobView { job: Arc::new(r.job), state: Arc::new(r.state) },
+                Some(live) => JobView {
+                    job: live.job.clone(),
+                    state: live.snapshot(),
+                },
+                None => JobView {
+                    job: Arc::new(r.job),
+                    state: Arc::new(r.state),
+                },
             })
             .collect();
         Ok(ListPage { jobs, next_token })
@@ -404,22 +452,41 @@ impl Jobs {
     /// Cancels a job on behalf of its owner: stops its executions, waits until they are
     /// gone, then records every non-terminal execution and the job as `Cancelled` in one
     /// transaction.
-    pub async fn cancel(&self, client_id: &str, id: &str, reason: &str) -> Result<JobState, JobError> {
+    pub async fn cancel(
+        &self,
+        client_id: &str,
+        id: &str,
+        reason: &str,
+    ) -> Result<JobState, JobError> {
         let view = self.get(id).await?;
         let id = view.state.job_id.clone();
         if view.job.metadata.client_id != client_id {
             return Err(JobError::NotOwner(id));
         }
         let Some(live) = self.live_job(&id) else {
-            return Err(JobError::Terminal { id, state: view.state.state });
+            return Err(JobError::Terminal {
+                id,
+                state: view.state.state,
+            });
         };
         live.cancel.cancel();
         live.tasks.close();
         let grace = Duration::from_secs(self.inner.config.kill_grace_secs + 10);
-        if tokio::time::timeout(grace, live.tasks.wait()).await.is_err() {
+        if tokio::time::timeout(grace, live.tasks.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!(job = %id, "executions still stopping after the kill grace period");
         }
-        match self.transition(&live, Event::Cancel { reason: reason.to_owned() }).await {
+        match self
+            .transition(
+                &live,
+                Event::Cancel {
+                    reason: reason.to_owned(),
+                },
+            )
+            .await
+        {
             Ok(s) => Ok((*s).clone()),
             Err(JobError::Terminal { id, state }) => Err(JobError::Terminal { id, state }),
             Err(e) => Err(e),
@@ -429,7 +496,14 @@ impl Jobs {
     /// Stops accepting work; running executions are stopped and recorded as interrupted.
     pub async fn shutdown(&self, grace: Duration) {
         self.inner.shutdown.cancel();
-        let lives: Vec<_> = self.inner.live.lock().expect("live map").values().cloned().collect();
+        let lives: Vec<_> = self
+            .inner
+            .live
+            .lock()
+            .expect("live map")
+            .values()
+            .cloned()
+            .collect();
         let _ = tokio::time::timeout(grace, async {
             for l in lives {
                 l.tasks.close();
@@ -446,12 +520,14 @@ impl Jobs {
         event: Event,
     ) -> Result<Arc<JobState>, JobError> {
         let mut guard = live.state.lock().await;
-        let t = state::apply(&guard, &live.job.spec.deal, event, time::now()).map_err(|e| match e {
-            TransitionError::JobTerminal(state) => {
-                JobError::Terminal { id: guard.job_id.clone(), state }
-            }
-            other => JobError::Invalid(other.to_string()),
-        })?;
+        let t =
+            state::apply(&guard, &live.job.spec.deal, event, time::now()).map_err(|e| match e {
+                TransitionError::JobTerminal(state) => JobError::Terminal {
+                    id: guard.job_id.clone(),
+                    state,
+                },
+                other => JobError::Invalid(other.to_string()),
+            })?;
         self.inner.store.commit(commit_of(&t)).await?;
         *guard = t.state.clone();
         let snapshot = Arc::new(t.state);
@@ -521,8 +597,14 @@ fn encode_token(sort_by: store::SortBy, last: &store::ListedJob) -> String {
 
 fn decode_token(token: &str) -> Result<(String, String), JobError> {
     use base64::Engine as _;
-    let bad = || JobError::Invalid(format!("next_token {token:?} is not a token this server issued"));
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).map_err(|_| bad())?;
+    let bad = || {
+        JobError::Invalid(format!(
+            "next_token {token:?} is not a token this server issued"
+        ))
+    };
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|_| bad())?;
     let text = String::from_utf8(raw).map_err(|_| bad())?;
     let (k, id) = text.split_once('\n').ok_or_else(bad)?;
     Ok((k.to_owned(), id.to_owned()))
@@ -533,7 +615,11 @@ pub(super) fn to_json<T: serde::Serialize>(v: &T) -> String {
 }
 
 fn history_row(h: &JobHistory) -> HistoryRow {
-    HistoryRow { level: h.kind.to_string(), time: time::to_nanos(h.time), body: to_json(h) }
+    HistoryRow {
+        level: h.kind.to_string(),
+        time: time::to_nanos(h.time),
+        body: to_json(h),
+    }
 }
 
 fn commit_of(t: &Transition) -> Commit {
@@ -543,7 +629,8 @@ fn commit_of(t: &Transition) -> Commit {
             state: t.state.state.to_string(),
             version: t.state.version,
             update_time: time::to_nanos(t.state.update_time),
-            timeout_at: (t.state.timeout_at != time::zero()).then(|| time::to_nanos(t.state.timeout_at)),
+            timeout_at: (t.state.timeout_at != time::zero())
+                .then(|| time::to_nanos(t.state.timeout_at)),
         }),
         executions: t
             .touched

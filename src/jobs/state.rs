@@ -27,7 +27,7 @@ pub enum Event {
         /// Which execution.
         execution_id: String,
         /// How it ended.
-        outcome: Outcome,
+        outcome: Box<Outcome>,
     },
     /// The owner cancelled the job.
     Cancel {
@@ -144,11 +144,22 @@ pub fn apply(
     match event {
         Event::Queue => {
             if current.state != JobStateType::New {
-                return Err(TransitionError::NotAllowed { event: "queue", state: current.state });
+                return Err(TransitionError::NotAllowed {
+                    event: "queue",
+                    state: current.state,
+                });
             }
-            t.set_job(JobStateType::Queued, "waiting for a free execution slot", now);
+            t.set_job(
+                JobStateType::Queued,
+                "waiting for a free execution slot",
+                now,
+            );
         }
-        Event::StartExecution { execution_id, node_id, timeout_at } => {
+        Event::StartExecution {
+            execution_id,
+            node_id,
+            timeout_at,
+        } => {
             if t.state.executions.len() >= concurrency {
                 return Err(TransitionError::AllStarted(concurrency));
             }
@@ -176,17 +187,36 @@ pub fn apply(
                 duration_ms: None,
             });
             let idx = t.state.executions.len() - 1;
-            t.set_execution(idx, ExecutionStateType::BidAccepted, "execution started", now);
+            t.set_execution(
+                idx,
+                ExecutionStateType::BidAccepted,
+                "execution started",
+                now,
+            );
         }
-        Event::FinishExecution { execution_id, outcome } => {
+        Event::FinishExecution {
+            execution_id,
+            outcome,
+        } => {
             let idx = t.find(&execution_id)?;
-            match outcome {
-                Outcome::Completed { run_output, published } => {
+            match *outcome {
+                Outcome::Completed {
+                    run_output,
+                    published,
+                } => {
                     let e = &mut t.state.executions[idx];
                     e.run_output = Some(run_output);
                     e.published_results = published;
-                    e.verification_result = VerificationResult { complete: true, result: true };
-                    t.set_execution(idx, ExecutionStateType::Completed, "execution completed", now);
+                    e.verification_result = VerificationResult {
+                        complete: true,
+                        result: true,
+                    };
+                    t.set_execution(
+                        idx,
+                        ExecutionStateType::Completed,
+                        "execution completed",
+                        now,
+                    );
                 }
                 Outcome::Failed { run_output, reason } => {
                     t.state.executions[idx].run_output = Some(run_output);
@@ -326,7 +356,10 @@ impl Transition {
             _ => n,
         };
         let (state, comment) = if completed >= required {
-            (JobStateType::Completed, format!("{completed} of {n} executions completed"))
+            (
+                JobStateType::Completed,
+                format!("{completed} of {n} executions completed"),
+            )
         } else if completed > 0 {
             (
                 JobStateType::CompletedPartially,
@@ -353,7 +386,10 @@ mod tests {
     use crate::time::now;
 
     fn deal(concurrency: i64) -> Deal {
-        Deal { concurrency, ..Default::default() }
+        Deal {
+            concurrency,
+            ..Default::default()
+        }
     }
 
     fn start(state: &JobState, d: &Deal, id: &str) -> JobState {
@@ -367,11 +403,26 @@ mod tests {
 
     fn finish(state: &JobState, d: &Deal, id: &str, ok: bool) -> Transition {
         let outcome = if ok {
-            Outcome::Completed { run_output: Default::default(), published: Default::default() }
+            Outcome::Completed {
+                run_output: Default::default(),
+                published: Default::default(),
+            }
         } else {
-            Outcome::Failed { run_output: Default::default(), reason: "exit code 1".into() }
+            Outcome::Failed {
+                run_output: Default::default(),
+                reason: "exit code 1".into(),
+            }
         };
-        apply(state, d, Event::FinishExecution { execution_id: id.into(), outcome }, now()).unwrap()
+        apply(
+            state,
+            d,
+            Event::FinishExecution {
+                execution_id: id.into(),
+                outcome: Box::new(outcome),
+            },
+            now(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -418,17 +469,32 @@ mod tests {
         assert_eq!(t.state.executions[0].state, ExecutionStateType::Cancelled);
         assert_eq!(t.state.executions[0].status, "cancelled by the client");
         let again = apply(&t.state, &d, Event::Cancel { reason: "".into() }, now());
-        assert_eq!(again.unwrap_err(), TransitionError::JobTerminal(JobStateType::Cancelled));
+        assert_eq!(
+            again.unwrap_err(),
+            TransitionError::JobTerminal(JobStateType::Cancelled)
+        );
     }
 
     #[test]
     fn finishing_a_cancelled_execution_is_refused() {
         let d = deal(1);
         let s = start(&initial("j", now()), &d, "e1");
-        let s = apply(&s, &d, Event::Cancel { reason: "stop".into() }, now()).unwrap().state;
+        let s = apply(
+            &s,
+            &d,
+            Event::Cancel {
+                reason: "stop".into(),
+            },
+            now(),
+        )
+        .unwrap()
+        .state;
         let ev = Event::FinishExecution {
             execution_id: "e1".into(),
-            outcome: Outcome::Failed { run_output: Default::default(), reason: "killed".into() },
+            outcome: Box::new(Outcome::Failed {
+                run_output: Default::default(),
+                reason: "killed".into(),
+            }),
         };
         assert!(apply(&s, &d, ev, now()).is_err());
     }
@@ -456,7 +522,14 @@ mod tests {
     fn no_more_executions_than_the_deal_asks_for() {
         let d = deal(1);
         let s = start(&initial("j", now()), &d, "e1");
-        let ev = Event::StartExecution { execution_id: "e2".into(), node_id: "n".into(), timeout_at: None };
-        assert_eq!(apply(&s, &d, ev, now()).unwrap_err(), TransitionError::AllStarted(1));
+        let ev = Event::StartExecution {
+            execution_id: "e2".into(),
+            node_id: "n".into(),
+            timeout_at: None,
+        };
+        assert_eq!(
+            apply(&s, &d, ev, now()).unwrap_err(),
+            TransitionError::AllStarted(1)
+        );
     }
 }

@@ -9,10 +9,16 @@ pub fn spec(spec: &Spec) -> Result<(), String> {
         return Err("Spec.Engine is required (one of: Noop, Docker, Wasm, Exec)".into());
     };
     if spec.deal.concurrency < 1 {
-        return Err(format!("Deal.Concurrency must be at least 1 (got {})", spec.deal.concurrency));
+        return Err(format!(
+            "Deal.Concurrency must be at least 1 (got {})",
+            spec.deal.concurrency
+        ));
     }
     if spec.deal.concurrency > 1000 {
-        return Err(format!("Deal.Concurrency must be at most 1000 (got {})", spec.deal.concurrency));
+        return Err(format!(
+            "Deal.Concurrency must be at most 1000 (got {})",
+            spec.deal.concurrency
+        ));
     }
     if spec.deal.confidence < 0 || spec.deal.confidence > spec.deal.concurrency {
         return Err(format!(
@@ -21,7 +27,10 @@ pub fn spec(spec: &Spec) -> Result<(), String> {
         ));
     }
     if !spec.timeout.is_finite() || spec.timeout < 0.0 {
-        return Err(format!("Spec.Timeout must be a non-negative number of seconds (got {})", spec.timeout));
+        return Err(format!(
+            "Spec.Timeout must be a non-negative number of seconds (got {})",
+            spec.timeout
+        ));
     }
     match spec.publisher_spec.kind {
         None | Some(Publisher::Noop) | Some(Publisher::Local) => {}
@@ -43,7 +52,9 @@ pub fn spec(spec: &Spec) -> Result<(), String> {
         mount_path(&output.path, &format!("outputs[{i}].path"))?;
         let name = output_name(output);
         if name.is_empty() || name.contains('/') || name == "." || name == ".." {
-            return Err(format!("outputs[{i}].Name {name:?} is not a valid directory name"));
+            return Err(format!(
+                "outputs[{i}].Name {name:?} is not a valid directory name"
+            ));
         }
         if !names.insert(name.clone()) {
             return Err(format!("outputs[{i}]: output name {name:?} is used twice"));
@@ -57,18 +68,32 @@ pub fn output_name(output: &StorageSpec) -> String {
     if !output.name.is_empty() {
         return output.name.clone();
     }
-    output.path.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned()
+    output
+        .path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Checks that an input names a source hake can fetch.
 pub fn storage_source(s: &StorageSpec, field: &str) -> Result<StorageSource, String> {
     const SUPPORTED: &str = "Inline, URLDownload, LocalDirectory";
     match s.storage_source {
-        None => Err(format!("{field}.StorageSource is required (supported: {SUPPORTED})")),
-        Some(src @ (StorageSource::Inline | StorageSource::UrlDownload | StorageSource::LocalDirectory)) => {
+        None => Err(format!(
+            "{field}.StorageSource is required (supported: {SUPPORTED})"
+        )),
+        Some(
+            src @ (StorageSource::Inline
+            | StorageSource::UrlDownload
+            | StorageSource::LocalDirectory),
+        ) => {
             let needs = match src {
                 StorageSource::LocalDirectory if s.source_path.is_empty() => Some("SourcePath"),
-                StorageSource::Inline | StorageSource::UrlDownload if s.url.is_empty() => Some("URL"),
+                StorageSource::Inline | StorageSource::UrlDownload if s.url.is_empty() => {
+                    Some("URL")
+                }
                 _ => None,
             };
             match needs {
@@ -101,7 +126,14 @@ mod tests {
     use super::*;
 
     fn noop() -> Spec {
-        Spec { engine: Some(Engine::Noop), deal: Deal { concurrency: 1, ..Default::default() }, ..Default::default() }
+        Spec {
+            engine: Some(Engine::Noop),
+            deal: Deal {
+                concurrency: 1,
+                ..Default::default()
+            },
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -119,7 +151,11 @@ mod tests {
     #[test]
     fn ipfs_inputs_name_the_supported_sources() {
         let mut s = noop();
-        s.inputs.push(StorageSpec { storage_source: Some(StorageSource::Ipfs), path: "/in".into(), ..Default::default() });
+        s.inputs.push(StorageSpec {
+            storage_source: Some(StorageSource::Ipfs),
+            path: "/in".into(),
+            ..Default::default()
+        });
         let e = spec(&s).unwrap_err();
         assert!(e.contains("IPFS") && e.contains("URLDownload"), "{e}");
     }
@@ -127,7 +163,11 @@ mod tests {
     #[test]
     fn relative_mount_paths_are_rejected() {
         let mut s = noop();
-        s.outputs.push(StorageSpec { name: "out".into(), path: "out".into(), ..Default::default() });
+        s.outputs.push(StorageSpec {
+            name: "out".into(),
+            path: "out".into(),
+            ..Default::default()
+        });
         assert!(spec(&s).unwrap_err().contains("absolute"));
     }
 

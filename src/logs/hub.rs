@@ -99,7 +99,12 @@ fn idx(stream: LogStream) -> usize {
 impl LogHub {
     /// A hub whose rings hold at most `limits`.
     pub fn new(limits: RingLimits) -> Self {
-        Self { inner: Arc::new(HubInner { limits, execs: Mutex::new(HashMap::new()) }) }
+        Self {
+            inner: Arc::new(HubInner {
+                limits,
+                execs: Mutex::new(HashMap::new()),
+            }),
+        }
     }
 
     /// Opens the log of a starting execution and returns its sink.
@@ -111,23 +116,43 @@ impl LogHub {
                 ring: Ring::new(self.inner.limits.bytes, self.inner.limits.lines),
                 partial: [Vec::new(), Vec::new()],
                 capture: [
-                    Capture { data: Vec::new(), limit: capture_bytes, truncated: false },
-                    Capture { data: Vec::new(), limit: capture_bytes, truncated: false },
+                    Capture {
+                        data: Vec::new(),
+                        limit: capture_bytes,
+                        truncated: false,
+                    },
+                    Capture {
+                        data: Vec::new(),
+                        limit: capture_bytes,
+                        truncated: false,
+                    },
                 ],
             }),
-            progress: watch::channel(Progress { next_seq: 0, ended: false }).0,
+            progress: watch::channel(Progress {
+                next_seq: 0,
+                ended: false,
+            })
+            .0,
         });
         self.inner
             .execs
             .lock()
             .expect("log hub")
             .insert(execution_id.to_owned(), log.clone());
-        LogSink { log, hub: self.clone() }
+        LogSink {
+            log,
+            hub: self.clone(),
+        }
     }
 
     /// The live log of an execution, while it runs.
     pub fn get(&self, execution_id: &str) -> Option<Arc<ExecLog>> {
-        self.inner.execs.lock().expect("log hub").get(execution_id).cloned()
+        self.inner
+            .execs
+            .lock()
+            .expect("log hub")
+            .get(execution_id)
+            .cloned()
     }
 
     /// Live execution logs.
@@ -145,14 +170,23 @@ impl ExecLog {
     /// Copies records with seq ≥ `from`, up to about `max_bytes`. Returns the first seq the
     /// ring still holds at or after `from`.
     pub fn read_from(&self, from: u64, max_bytes: usize, out: &mut Vec<LogRecord>) -> u64 {
-        self.state.lock().expect("exec log").ring.read_from(from, max_bytes, out)
+        self.state
+            .lock()
+            .expect("exec log")
+            .ring
+            .read_from(from, max_bytes, out)
     }
 
     fn append(&self, stream: LogStream, data: Bytes) {
         let mut evicted = Vec::new();
         let next = {
             let mut st = self.state.lock().expect("exec log");
-            let rec = LogRecord { seq: 0, time_ns: time::to_nanos(time::now()), stream, data };
+            let rec = LogRecord {
+                seq: 0,
+                time_ns: time::to_nanos(time::now()),
+                stream,
+                data,
+            };
             st.ring.push(rec, &mut evicted);
             st.ring.next_seq()
         };
@@ -229,7 +263,12 @@ impl LogSink {
         self.flush(LogStream::Stdout);
         self.flush(LogStream::Stderr);
         self.log.progress.send_modify(|p| p.ended = true);
-        self.hub.inner.execs.lock().expect("log hub").remove(&self.log.execution_id);
+        self.hub
+            .inner
+            .execs
+            .lock()
+            .expect("log hub")
+            .remove(&self.log.execution_id);
     }
 
     /// The log this sink writes.
@@ -253,7 +292,10 @@ mod tests {
     use super::*;
 
     fn hub() -> LogHub {
-        LogHub::new(RingLimits { bytes: 1 << 20, lines: 1000 })
+        LogHub::new(RingLimits {
+            bytes: 1 << 20,
+            lines: 1000,
+        })
     }
 
     fn all(log: &ExecLog) -> Vec<LogRecord> {
@@ -270,7 +312,10 @@ mod tests {
         sink.write(LogStream::Stderr, b"oops\n");
         sink.write(LogStream::Stdout, b"ld\n");
         let recs = all(sink.log());
-        let texts: Vec<_> = recs.iter().map(|r| (r.seq, r.stream, r.data.clone())).collect();
+        let texts: Vec<_> = recs
+            .iter()
+            .map(|r| (r.seq, r.stream, r.data.clone()))
+            .collect();
         assert_eq!(
             texts,
             vec![
@@ -289,7 +334,10 @@ mod tests {
         sink.write(LogStream::Stdout, b"\n");
         let recs = all(sink.log());
         assert_eq!(recs.len(), 3);
-        assert_eq!(recs.iter().map(|r| r.data.len()).sum::<usize>(), long.len() + 1);
+        assert_eq!(
+            recs.iter().map(|r| r.data.len()).sum::<usize>(),
+            long.len() + 1
+        );
         let cap = sink.capture();
         assert!(cap.stdouttruncated);
         assert_eq!(cap.stdout.len(), 16);
@@ -301,7 +349,10 @@ mod tests {
         sink.write(LogStream::Stdout, b"no newline");
         let rx = sink.log().subscribe();
         sink.end();
-        assert_eq!(all(sink.log()).last().unwrap().data, Bytes::from("no newline"));
+        assert_eq!(
+            all(sink.log()).last().unwrap().data,
+            Bytes::from("no newline")
+        );
         assert!(rx.borrow().ended);
     }
 }

@@ -99,7 +99,12 @@ mod tests {
     use crate::jobs::model::LogStream;
 
     fn rec(text: &str) -> LogRecord {
-        LogRecord { seq: 0, time_ns: 0, stream: LogStream::Stdout, data: text.to_owned().into() }
+        LogRecord {
+            seq: 0,
+            time_ns: 0,
+            stream: LogStream::Stdout,
+            data: text.to_owned().into(),
+        }
     }
 
     #[test]

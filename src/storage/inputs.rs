@@ -16,13 +16,20 @@ pub(super) fn validate(inner: &Inner, s: &StorageSpec, field: &str) -> Result<()
         StorageSource::Inline => {
             let data = inline_bytes(&s.url).map_err(|e| format!("{field}.URL: {e}"))?;
             if data.len() as u64 > inner.config.max_input_bytes {
-                return Err(format!("{field}: inline data is larger than {} bytes", inner.config.max_input_bytes));
+                return Err(format!(
+                    "{field}: inline data is larger than {} bytes",
+                    inner.config.max_input_bytes
+                ));
             }
         }
         StorageSource::UrlDownload => {
-            let url = url::Url::parse(&s.url).map_err(|e| format!("{field}.URL {:?}: {e}", s.url))?;
+            let url =
+                url::Url::parse(&s.url).map_err(|e| format!("{field}.URL {:?}: {e}", s.url))?;
             if !matches!(url.scheme(), "http" | "https") {
-                return Err(format!("{field}.URL must be http or https (got {})", url.scheme()));
+                return Err(format!(
+                    "{field}.URL must be http or https (got {})",
+                    url.scheme()
+                ));
             }
         }
         StorageSource::LocalDirectory => {
@@ -36,7 +43,10 @@ pub(super) fn validate(inner: &Inner, s: &StorageSpec, field: &str) -> Result<()
 fn local_path(inner: &Inner, s: &StorageSpec, field: &str) -> Result<PathBuf, String> {
     let p = Path::new(&s.source_path);
     if !p.is_absolute() {
-        return Err(format!("{field}.SourcePath {:?} must be absolute", s.source_path));
+        return Err(format!(
+            "{field}.SourcePath {:?} must be absolute",
+            s.source_path
+        ));
     }
     let canon = p
         .canonicalize()
@@ -45,7 +55,10 @@ fn local_path(inner: &Inner, s: &StorageSpec, field: &str) -> Result<PathBuf, St
         return Err(if inner.allowed_roots.is_empty() {
             format!("{field}: LocalDirectory inputs are disabled on this node (start it with --allowed-input-dir)")
         } else {
-            format!("{field}.SourcePath {:?} is not under an allowed input directory", s.source_path)
+            format!(
+                "{field}.SourcePath {:?} is not under an allowed input directory",
+                s.source_path
+            )
         });
     }
     Ok(canon)
@@ -54,8 +67,11 @@ fn local_path(inner: &Inner, s: &StorageSpec, field: &str) -> Result<PathBuf, St
 /// Decodes an Inline source: a `data:` URL, or the text itself.
 fn inline_bytes(url: &str) -> Result<Vec<u8>, String> {
     if url.starts_with("data:") {
-        let parsed = data_url::DataUrl::process(url).map_err(|e| format!("not a valid data URL: {e:?}"))?;
-        let (body, _) = parsed.decode_to_vec().map_err(|e| format!("data URL does not decode: {e:?}"))?;
+        let parsed =
+            data_url::DataUrl::process(url).map_err(|e| format!("not a valid data URL: {e:?}"))?;
+        let (body, _) = parsed
+            .decode_to_vec()
+            .map_err(|e| format!("data URL does not decode: {e:?}"))?;
         Ok(body)
     } else {
         Ok(url.as_bytes().to_vec())
@@ -66,7 +82,11 @@ fn relative(target: &str) -> &str {
     target.trim_start_matches('/')
 }
 
-pub(super) async fn fetch_input(inner: &Inner, s: &StorageSpec, inputs_root: &Path) -> anyhow::Result<Mount> {
+pub(super) async fn fetch_input(
+    inner: &Inner,
+    s: &StorageSpec,
+    inputs_root: &Path,
+) -> anyhow::Result<Mount> {
     let host = inputs_root.join(relative(&s.path));
     if let Some(parent) = host.parent() {
         tokio::fs::create_dir_all(parent).await?;
@@ -74,7 +94,9 @@ pub(super) async fn fetch_input(inner: &Inner, s: &StorageSpec, inputs_root: &Pa
     match s.storage_source {
         Some(StorageSource::Inline) => {
             let data = inline_bytes(&s.url).map_err(anyhow::Error::msg)?;
-            tokio::fs::write(&host, data).await.with_context(|| format!("writing {}", host.display()))?;
+            tokio::fs::write(&host, data)
+                .await
+                .with_context(|| format!("writing {}", host.display()))?;
         }
         Some(StorageSource::UrlDownload) => {
             tokio::fs::create_dir_all(&host).await?;
@@ -88,17 +110,32 @@ pub(super) async fn fetch_input(inner: &Inner, s: &StorageSpec, inputs_root: &Pa
         }
         Some(StorageSource::LocalDirectory) => {
             let src = local_path(inner, s, "input").map_err(anyhow::Error::msg)?;
-            tokio::fs::symlink(&src, &host).await.with_context(|| format!("linking {}", src.display()))?;
-            return Ok(Mount { host: src, target: s.path.clone(), read_only: !s.read_write });
+            tokio::fs::symlink(&src, &host)
+                .await
+                .with_context(|| format!("linking {}", src.display()))?;
+            return Ok(Mount {
+                host: src,
+                target: s.path.clone(),
+                read_only: !s.read_write,
+            });
         }
         other => bail!("storage source {other:?} is not supported"),
     }
-    Ok(Mount { host, target: s.path.clone(), read_only: true })
+    Ok(Mount {
+        host,
+        target: s.path.clone(),
+        read_only: true,
+    })
 }
 
 async fn download(inner: &Inner, url: &str, dest: &Path) -> anyhow::Result<()> {
     let limit = inner.config.max_input_bytes;
-    let resp = inner.http.get(url).send().await.with_context(|| format!("downloading {url}"))?;
+    let resp = inner
+        .http
+        .get(url)
+        .send()
+        .await
+        .with_context(|| format!("downloading {url}"))?;
     if !resp.status().is_success() {
         bail!("downloading {url}: HTTP {}", resp.status());
     }
@@ -138,14 +175,20 @@ pub(super) async fn read_all(inner: &Inner, s: &StorageSpec) -> anyhow::Result<V
         }
         Some(StorageSource::LocalDirectory) => {
             let p = local_path(inner, s, "module").map_err(anyhow::Error::msg)?;
-            Ok(tokio::fs::read(&p).await.with_context(|| format!("reading {}", p.display()))?)
+            Ok(tokio::fs::read(&p)
+                .await
+                .with_context(|| format!("reading {}", p.display()))?)
         }
         other => bail!("storage source {other:?} is not supported"),
     }
 }
 
 async fn tempfile_dir(inner: &Inner) -> anyhow::Result<PathBuf> {
-    let dir = inner.config.data_dir.join("tmp").join(uuid::Uuid::new_v4().to_string());
+    let dir = inner
+        .config
+        .data_dir
+        .join("tmp")
+        .join(uuid::Uuid::new_v4().to_string());
     tokio::fs::create_dir_all(&dir).await?;
     Ok(dir)
 }
@@ -156,7 +199,10 @@ mod tests {
 
     #[test]
     fn inline_accepts_base64_and_percent_data_urls_and_plain_text() {
-        assert_eq!(inline_bytes("data:text/plain;base64,aGVsbG8=").unwrap(), b"hello");
+        assert_eq!(
+            inline_bytes("data:text/plain;base64,aGVsbG8=").unwrap(),
+            b"hello"
+        );
         assert_eq!(inline_bytes("data:,a%20b").unwrap(), b"a b");
         assert_eq!(inline_bytes("just text").unwrap(), b"just text");
     }

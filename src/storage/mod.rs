@@ -81,7 +81,13 @@ impl Storage {
             .timeout(std::time::Duration::from_secs(300))
             .build()
             .expect("HTTP client builds");
-        Self { inner: Arc::new(Inner { config, http, allowed_roots }) }
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                http,
+                allowed_roots,
+            }),
+        }
     }
 
     /// Submit-time checks of every input (and the Wasm entry module).
@@ -102,14 +108,24 @@ impl Storage {
 
     /// The local tarball of a published execution, if the names are well-formed.
     pub fn result_file(&self, job_id: &str, file: &str) -> Option<PathBuf> {
-        let ok = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') && !s.contains("..");
+        let ok = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+                && !s.contains("..")
+        };
         (ok(job_id) && ok(file) && file.ends_with(".tar.gz"))
             .then(|| self.results_dir().join(job_id).join(file))
     }
 
     /// Creates the execution's workspace and fetches its inputs.
     pub async fn prepare(&self, job: &Job, execution_id: &str) -> anyhow::Result<Workspace> {
-        let root = self.inner.config.data_dir.join("executions").join(execution_id);
+        let root = self
+            .inner
+            .config
+            .data_dir
+            .join("executions")
+            .join(execution_id);
         let ws = Workspace {
             scratch: root.join("work"),
             inputs_root: root.join("inputs"),
@@ -130,7 +146,11 @@ impl Storage {
             let name = crate::jobs::validate::output_name(output);
             let host = ws.outputs_root.join(&name);
             tokio::fs::create_dir_all(&host).await?;
-            ws.outputs.push(Mount { host, target: output.path.clone(), read_only: false });
+            ws.outputs.push(Mount {
+                host,
+                target: output.path.clone(),
+                read_only: false,
+            });
         }
         Ok(ws)
     }

@@ -41,7 +41,11 @@ pub(super) async fn publish(
             Ok(StorageSpec {
                 storage_source: Some(StorageSource::UrlDownload),
                 name: execution_id.to_owned(),
-                url: format!("{}/results/{}/{file_name}", inner.config.public_url(), job.metadata.id),
+                url: format!(
+                    "{}/results/{}/{file_name}",
+                    inner.config.public_url(),
+                    job.metadata.id
+                ),
                 path: "/outputs".to_owned(),
                 ..Default::default()
             })
@@ -55,14 +59,19 @@ fn write_tarball(
     outputs: &[(String, std::path::PathBuf)],
     run: &RunCommandResult,
 ) -> anyhow::Result<()> {
-    let file = std::fs::File::create(dest).with_context(|| format!("creating {}", dest.display()))?;
+    let file =
+        std::fs::File::create(dest).with_context(|| format!("creating {}", dest.display()))?;
     let mut tar = tar::Builder::new(GzEncoder::new(file, flate2::Compression::fast()));
     tar.follow_symlinks(false);
     let mut add_file = |name: &str, data: &[u8]| -> anyhow::Result<()> {
         let mut h = tar::Header::new_gnu();
         h.set_size(data.len() as u64);
         h.set_mode(0o644);
-        h.set_mtime(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs());
+        h.set_mtime(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_secs(),
+        );
         h.set_cksum();
         tar.append_data(&mut h, name, data)?;
         Ok(())
@@ -71,7 +80,8 @@ fn write_tarball(
     add_file("stderr", run.stderr.as_bytes())?;
     add_file("exitCode", run.exit_code.to_string().as_bytes())?;
     for (name, dir) in outputs {
-        tar.append_dir_all(name, dir).with_context(|| format!("packing output {name}"))?;
+        tar.append_dir_all(name, dir)
+            .with_context(|| format!("packing output {name}"))?;
     }
     let gz = tar.into_inner()?;
     let mut file = gz.finish()?;

@@ -53,7 +53,9 @@ impl StoreError {
                 let primary = code.parse::<i32>().map(|c| c & 0xff).unwrap_or(0);
                 matches!(primary, 5 | 6 | 8 | 10 | 13 | 14)
             }
-            Self::Db(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => true,
+            Self::Db(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => {
+                true
+            }
             _ => false,
         }
     }
@@ -78,7 +80,11 @@ impl StoreOptions {
 
     /// Options for an explicit URL.
     pub fn from_url(url: String) -> Self {
-        Self { url, read_connections: 4, max_batch: 512 }
+        Self {
+            url,
+            read_connections: 4,
+            max_batch: 512,
+        }
     }
 }
 
@@ -145,12 +151,12 @@ impl Store {
         self.read.close().await;
     }
 
-    async fn call<T>(
-        &self,
-        op: impl FnOnce(oneshot::Sender<T>) -> Op,
-    ) -> Result<T, StoreError> {
+    async fn call<T>(&self, op: impl FnOnce(oneshot::Sender<T>) -> Op) -> Result<T, StoreError> {
         let (tx, rx) = oneshot::channel();
-        self.writer.send(op(tx)).await.map_err(|_| StoreError::WriterGone)?;
+        self.writer
+            .send(op(tx))
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
         rx.await.map_err(|_| StoreError::WriterGone)
     }
 }

@@ -73,14 +73,20 @@ impl Store {
     }
 
     /// Up to `limit` job ids that start with `prefix`, in id order.
-    pub async fn ids_with_prefix(&self, prefix: &str, limit: i64) -> Result<Vec<String>, StoreError> {
+    pub async fn ids_with_prefix(
+        &self,
+        prefix: &str,
+        limit: i64,
+    ) -> Result<Vec<String>, StoreError> {
         let upper = format!("{prefix}\u{10FFFF}");
-        Ok(sqlx::query_scalar("SELECT id FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT ?")
-            .bind(prefix)
-            .bind(upper)
-            .bind(limit)
-            .fetch_all(&self.read)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT id FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT ?")
+                .bind(prefix)
+                .bind(upper)
+                .bind(limit)
+                .fetch_all(&self.read)
+                .await?,
+        )
     }
 
     /// The executions of a job in creation order.

@@ -210,7 +210,11 @@ async fn write_batch_inner(conn: &mut SqliteConnection, ops: Vec<Op>) {
         }
         let result = apply(conn, op).await;
         if !single {
-            let undo = if result.failed() { exec(conn, "ROLLBACK TO op").await } else { Ok(()) };
+            let undo = if result.failed() {
+                exec(conn, "ROLLBACK TO op").await
+            } else {
+                Ok(())
+            };
             if let Err(e) = undo.and(exec(conn, "RELEASE op").await) {
                 tracing::error!(error = %e, "savepoint cleanup failed");
             }
@@ -253,21 +257,23 @@ impl Done {
 // Boxed so the future's type is concrete: sqlx's executor bounds otherwise trip the
 // compiler's higher-ranked lifetime inference when the writer is spawned.
 fn apply(conn: &mut SqliteConnection, op: Op) -> futures::future::BoxFuture<'_, Done> {
-    Box::pin(async move { match op {
-        Op::InsertJob(job, tx) => Done::Inserted(tx, insert_job(conn, &job).await),
-        Op::Commit(c, tx) => Done::Unit(tx, commit(conn, &c).await),
-        Op::Nonce(n, tx) => Done::Bool(tx, insert_nonce(conn, &n).await),
-        Op::ExpireNonces(now, tx) => {
-            let r = sqlx::query("DELETE FROM nonces WHERE expires_at < ?")
-                .bind(now)
-                .execute(&mut *conn)
-                .await
-                .map(|r| r.rows_affected())
-                .map_err(StoreError::from);
-            Done::Count(tx, r)
+    Box::pin(async move {
+        match op {
+            Op::InsertJob(job, tx) => Done::Inserted(tx, insert_job(conn, &job).await),
+            Op::Commit(c, tx) => Done::Unit(tx, commit(conn, &c).await),
+            Op::Nonce(n, tx) => Done::Bool(tx, insert_nonce(conn, &n).await),
+            Op::ExpireNonces(now, tx) => {
+                let r = sqlx::query("DELETE FROM nonces WHERE expires_at < ?")
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await
+                    .map(|r| r.rows_affected())
+                    .map_err(StoreError::from);
+                Done::Count(tx, r)
+            }
+            Op::Close(_) => unreachable!("Close is filtered out before apply"),
         }
-        Op::Close(_) => unreachable!("Close is filtered out before apply"),
-    } })
+    })
 }
 
 async fn insert_nonce(conn: &mut SqliteConnection, n: &NewNonce) -> Result<bool, StoreError> {
@@ -295,7 +301,9 @@ async fn insert_job(conn: &mut SqliteConnection, job: &NewJob) -> Result<Inserte
                     .await?;
             return match existing.flatten() {
                 Some(job_id) => Ok(Inserted::Duplicate { job_id }),
-                None => Err(StoreError::Corrupt("nonce was used by a non-submit request".into())),
+                None => Err(StoreError::Corrupt(
+                    "nonce was used by a non-submit request".into(),
+                )),
             };
         }
     }
@@ -344,7 +352,10 @@ async fn commit(conn: &mut SqliteConnection, c: &Commit) -> Result<(), StoreErro
         .execute(&mut *conn)
         .await?;
         if r.rows_affected() != 1 {
-            return Err(StoreError::Corrupt(format!("job {} is not stored", c.job_id)));
+            return Err(StoreError::Corrupt(format!(
+                "job {} is not stored",
+                c.job_id
+            )));
         }
     }
     for e in &c.executions {

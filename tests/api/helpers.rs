@@ -1,7 +1,6 @@
 //! The test harness: a real server on 127.0.0.1:0 over a temporary data dir, and one
 //! method per route with real signatures.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +15,6 @@ use tokio::task::JoinHandle;
 
 /// A running server and a client key.
 pub struct TestApp {
-    pub addr: SocketAddr,
     pub base: String,
     pub http: reqwest::Client,
     pub signer: Signer,
@@ -57,9 +55,11 @@ async fn start(config: ServeConfig, dir: Arc<TempDir>, signer: Signer) -> TestAp
         let _ = rx.await;
     }));
     TestApp {
-        addr,
         base: format!("http://{addr}"),
-        http: reqwest::Client::builder().timeout(Duration::from_secs(120)).build().unwrap(),
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .build()
+            .unwrap(),
         signer,
         app,
         dir,
@@ -67,6 +67,14 @@ async fn start(config: ServeConfig, dir: Arc<TempDir>, signer: Signer) -> TestAp
         stop: Some(tx),
         task: Some(task),
     }
+}
+
+/// Starts a server on an existing config (after `stop`), with a fresh key.
+pub async fn start_again(mut config: ServeConfig) -> TestApp {
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.public_url = None;
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    start(config, dir, Signer::generate_ed25519()).await
 }
 
 impl TestApp {
@@ -81,7 +89,9 @@ impl TestApp {
             let _ = tx.send(());
         }
         if let Some(task) = self.task.take() {
-            task.await.expect("server task").expect("server stopped cleanly");
+            task.await
+                .expect("server task")
+                .expect("server stopped cleanly");
         }
     }
 
@@ -98,8 +108,18 @@ impl TestApp {
     }
 
     /// POSTs raw bytes; returns status and the body parsed as JSON (Null when not JSON).
-    pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
-        let resp = self.http.post(self.url(path)).body(body).send().await.expect("request sent");
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .post(self.url(path))
+            .body(body)
+            .send()
+            .await
+            .expect("request sent");
         let status = resp.status();
         let text = resp.text().await.unwrap_or_default();
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
@@ -110,35 +130,55 @@ impl TestApp {
     }
 
     /// Signs `payload_text` (sent byte for byte) with `signer` and POSTs the envelope.
-    pub async fn post_signed(&self, path: &str, signer: &Signer, payload_text: &str) -> (StatusCode, Value) {
+    pub async fn post_signed(
+        &self,
+        path: &str,
+        signer: &Signer,
+        payload_text: &str,
+    ) -> (StatusCode, Value) {
         self.post_raw(path, signer.envelope(payload_text)).await
     }
 
     pub async fn submit_as(&self, signer: &Signer, spec: Value) -> (StatusCode, Value) {
-        let payload = json!({"ClientID": signer.client_id(), "APIVersion": "V1beta1", "Spec": spec});
-        self.post_signed("/requester/submit", signer, &payload.to_string()).await
+        let payload =
+            json!({"ClientID": signer.client_id(), "APIVersion": "V1beta1", "Spec": spec});
+        self.post_signed("/requester/submit", signer, &payload.to_string())
+            .await
     }
 
     /// Submits and asserts 200; returns the job id.
     pub async fn submit_ok(&self, spec: Value) -> String {
         let (status, body) = self.submit_as(&self.signer, spec).await;
         assert_eq!(status, StatusCode::OK, "submit failed: {body}");
-        body["job"]["Metadata"]["ID"].as_str().expect("job id").to_owned()
+        body["job"]["Metadata"]["ID"]
+            .as_str()
+            .expect("job id")
+            .to_owned()
     }
 
-    pub async fn cancel_as(&self, signer: &Signer, job_id: &str, reason: &str) -> (StatusCode, Value) {
+    pub async fn cancel_as(
+        &self,
+        signer: &Signer,
+        job_id: &str,
+        reason: &str,
+    ) -> (StatusCode, Value) {
         let payload = json!({"ClientID": signer.client_id(), "JobID": job_id, "Reason": reason});
-        self.post_signed("/requester/cancel", signer, &payload.to_string()).await
+        self.post_signed("/requester/cancel", signer, &payload.to_string())
+            .await
     }
 
     pub async fn state(&self, job_id: &str) -> Value {
-        let (status, body) = self.post("/requester/states", &json!({"job_id": job_id})).await;
+        let (status, body) = self
+            .post("/requester/states", &json!({"job_id": job_id}))
+            .await;
         assert_eq!(status, StatusCode::OK, "states failed: {body}");
         body["state"].clone()
     }
 
     pub async fn events(&self, job_id: &str) -> Vec<Value> {
-        let (status, body) = self.post("/requester/events", &json!({"job_id": job_id})).await;
+        let (status, body) = self
+            .post("/requester/events", &json!({"job_id": job_id}))
+            .await;
         assert_eq!(status, StatusCode::OK, "events failed: {body}");
         body["events"].as_array().cloned().unwrap_or_default()
     }
@@ -146,7 +186,10 @@ impl TestApp {
     /// Waits (long-poll) until the job is terminal; panics after `secs`.
     pub async fn wait_terminal(&self, job_id: &str, secs: u64) -> Value {
         self.wait_for(job_id, secs, |s| {
-            matches!(s["State"].as_str(), Some("Completed" | "CompletedPartially" | "Error" | "Cancelled"))
+            matches!(
+                s["State"].as_str(),
+                Some("Completed" | "CompletedPartially" | "Error" | "Cancelled")
+            )
         })
         .await
     }
@@ -157,7 +200,10 @@ impl TestApp {
         let mut version = 0;
         loop {
             let (status, body) = self
-                .post("/requester/states", &json!({"job_id": job_id, "after_version": version, "wait_seconds": 5}))
+                .post(
+                    "/requester/states",
+                    &json!({"job_id": job_id, "after_version": version, "wait_seconds": 5}),
+                )
                 .await;
             assert_eq!(status, StatusCode::OK, "states failed: {body}");
             let state = body["state"].clone();
@@ -194,6 +240,6 @@ pub fn exec_spec(cmd: &[&str]) -> Value {
 pub fn process_alive(pid: i32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
         && std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .map(|s| !s.split_whitespace().nth(2).is_some_and(|st| st == "Z"))
+            .map(|s| s.split_whitespace().nth(2).is_none_or(|st| st != "Z"))
             .unwrap_or(false)
 }

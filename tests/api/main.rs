@@ -3,4 +3,11 @@
 
 mod helpers;
 
+mod auth;
+mod cancel;
+mod errors;
+mod exec;
+mod list;
+mod python_clients;
+mod restart;
 mod submit;

@@ -12,23 +12,50 @@ async fn noop_job_runs_to_completed_with_one_execution_and_full_history() {
     let id = app.submit_ok(noop_spec()).await;
     let state = app.wait_terminal(&id, 20).await;
     assert_eq!(state["State"], "Completed");
-    assert_eq!(state["Version"], 3, "New(1) → InProgress(2) → Completed(3): {state}");
+    assert_eq!(
+        state["Version"], 3,
+        "New(1) → InProgress(2) → Completed(3): {state}"
+    );
     let execs = state["Executions"].as_array().unwrap();
     assert_eq!(execs.len(), 1);
     assert_eq!(execs[0]["State"], "Completed");
-    assert!(execs[0]["ComputeReference"].as_str().unwrap().starts_with("e-"));
+    assert!(execs[0]["ComputeReference"]
+        .as_str()
+        .unwrap()
+        .starts_with("e-"));
     assert_eq!(execs[0]["NodeId"], app.app.jobs.node_id());
     assert!(execs[0]["DurationMs"].is_i64());
 
     let events = app.events(&id).await;
-    let kinds: Vec<_> = events.iter().map(|e| (e["Type"].as_str().unwrap(), e["NewVersion"].as_i64().unwrap())).collect();
+    let kinds: Vec<_> = events
+        .iter()
+        .map(|e| {
+            (
+                e["Type"].as_str().unwrap(),
+                e["NewVersion"].as_i64().unwrap(),
+            )
+        })
+        .collect();
     assert_eq!(
         kinds,
-        vec![("JobLevel", 1), ("JobLevel", 2), ("ExecutionLevel", 1), ("ExecutionLevel", 2), ("JobLevel", 3)]
+        vec![
+            ("JobLevel", 1),
+            ("JobLevel", 2),
+            ("ExecutionLevel", 1),
+            ("ExecutionLevel", 2),
+            ("JobLevel", 3)
+        ]
     );
     assert_eq!(events[0]["Comment"], "Job created");
-    assert_eq!(events[0]["JobState"], json!({}), "New→New is all zero values, omitted as Go does");
-    assert_eq!(events[4]["JobState"], json!({"Previous": "InProgress", "New": "Completed"}));
+    assert_eq!(
+        events[0]["JobState"],
+        json!({}),
+        "New→New is all zero values, omitted as Go does"
+    );
+    assert_eq!(
+        events[4]["JobState"],
+        json!({"Previous": "InProgress", "New": "Completed"})
+    );
 
     let (status, body) = app.post("/requester/results", &json!({"job_id": id})).await;
     assert_eq!(status, StatusCode::OK);
@@ -44,9 +71,15 @@ async fn submit_answers_the_stored_job_with_server_filled_metadata() {
     let job = &body["job"];
     assert_eq!(job["APIVersion"], "V1beta1");
     assert_eq!(job["Metadata"]["ClientID"], app.signer.client_id());
-    assert_eq!(job["Metadata"]["Requester"]["RequesterNodeID"], app.app.jobs.node_id());
+    assert_eq!(
+        job["Metadata"]["Requester"]["RequesterNodeID"],
+        app.app.jobs.node_id()
+    );
     let id = job["Metadata"]["ID"].as_str().unwrap();
-    assert!(uuid::Uuid::parse_str(id).is_ok_and(|u| u.get_version_num() == 4), "{id}");
+    assert!(
+        uuid::Uuid::parse_str(id).is_ok_and(|u| u.get_version_num() == 4),
+        "{id}"
+    );
     assert_eq!(job["Spec"]["Timeout"], 1800.0, "Timeout defaulted");
     assert_eq!(job["Spec"]["Publisher"], "Noop", "deprecated copy synced");
     assert_eq!(job["Spec"]["Network"]["Type"], "None");
@@ -55,19 +88,35 @@ async fn submit_answers_the_stored_job_with_server_filled_metadata() {
 #[tokio::test]
 async fn every_route_answers_under_the_api_v1_prefix_too() {
     let app = spawn_app().await;
-    let payload = json!({"ClientID": app.signer.client_id(), "APIVersion": "V1beta1", "Spec": noop_spec()});
-    let (status, body) = app.post_signed("/api/v1/requester/submit", &app.signer, &payload.to_string()).await;
+    let payload =
+        json!({"ClientID": app.signer.client_id(), "APIVersion": "V1beta1", "Spec": noop_spec()});
+    let (status, body) = app
+        .post_signed(
+            "/api/v1/requester/submit",
+            &app.signer,
+            &payload.to_string(),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let id = body["job"]["Metadata"]["ID"].as_str().unwrap().to_owned();
     app.wait_terminal(&id, 20).await;
     for route in ["states", "events", "results"] {
-        let (s, b) = app.post(&format!("/api/v1/requester/{route}"), &json!({"job_id": id})).await;
+        let (s, b) = app
+            .post(
+                &format!("/api/v1/requester/{route}"),
+                &json!({"job_id": id}),
+            )
+            .await;
         assert_eq!(s, StatusCode::OK, "{route}: {b}");
     }
-    let (s, b) = app.post("/api/v1/requester/list", &json!({"return_all": true})).await;
+    let (s, b) = app
+        .post("/api/v1/requester/list", &json!({"return_all": true}))
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(b["jobs"].as_array().unwrap().len(), 1);
-    let (s, b) = app.post("/api/v1/version", &json!({"client_id": "x"})).await;
+    let (s, b) = app
+        .post("/api/v1/version", &json!({"client_id": "x"}))
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(b["build_version_info"]["gitversion"], "v0.0.0-xxxxxxx");
 }
@@ -96,9 +145,14 @@ async fn spaced_python_style_payload_with_non_ascii_verifies_over_raw_bytes() {
         "{{\"APIVersion\": \"V1beta1\", \"ClientID\": \"{}\", \"Spec\": {{\"Annotations\": [\"caf\\u00e9 <&>\", \"日本\"], \"Deal\": {{\"Concurrency\": 1}}, \"Engine\": \"noop\", \"PublisherSpec\": {{\"Type\": \"noop\"}}, \"Verifier\": \"Noop\"}}}}",
         app.signer.client_id()
     );
-    let (status, body) = app.post_signed("/requester/submit", &app.signer, &payload).await;
+    let (status, body) = app
+        .post_signed("/requester/submit", &app.signer, &payload)
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["job"]["Spec"]["Annotations"], json!(["café <&>", "日本"]));
+    assert_eq!(
+        body["job"]["Spec"]["Annotations"],
+        json!(["café <&>", "日本"])
+    );
 
     // The same signature over a compact re-serialisation must fail: we verify raw bytes.
     let value: serde_json::Value = serde_json::from_str(&payload).unwrap();
@@ -122,14 +176,21 @@ async fn rsa_keys_made_like_the_python_sdk_are_accepted() {
 async fn a_repeated_nonce_returns_the_original_job() {
     let app = spawn_app().await;
     let now = chrono::Utc::now().timestamp_millis();
-    let payload = json!({"ClientID": app.signer.client_id(), "APIVersion": "V1beta1", "Spec": noop_spec(),
+    let payload =
+        json!({"ClientID": app.signer.client_id(), "APIVersion": "V1beta1", "Spec": noop_spec(),
                          "Timestamp": now, "Nonce": "n-123"})
-    .to_string();
-    let (s1, b1) = app.post_signed("/requester/submit", &app.signer, &payload).await;
-    let (s2, b2) = app.post_signed("/requester/submit", &app.signer, &payload).await;
+        .to_string();
+    let (s1, b1) = app
+        .post_signed("/requester/submit", &app.signer, &payload)
+        .await;
+    let (s2, b2) = app
+        .post_signed("/requester/submit", &app.signer, &payload)
+        .await;
     assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK), "{b1} {b2}");
     assert_eq!(b1["job"]["Metadata"]["ID"], b2["job"]["Metadata"]["ID"]);
-    let (_, list) = app.post("/requester/list", &json!({"return_all": true})).await;
+    let (_, list) = app
+        .post("/requester/list", &json!({"return_all": true}))
+        .await;
     assert_eq!(list["jobs"].as_array().unwrap().len(), 1, "no second job");
 }
 
