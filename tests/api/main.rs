@@ -5,9 +5,11 @@ mod helpers;
 
 mod auth;
 mod cancel;
+mod cli;
 mod errors;
 mod exec;
 mod list;
+mod openapi;
 mod python_clients;
 mod restart;
 mod submit;
