@@ -4,3 +4,4 @@
 mod helpers;
 
 mod submit;
+mod wasm;
