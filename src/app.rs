@@ -193,8 +193,10 @@ impl Server {
     }
 }
 
-async fn build_engines(config: &ServeConfig, _storage: &Storage) -> anyhow::Result<Engines> {
-    let mut e = Engines::default().with(Arc::new(engines::noop::NoopEngine));
+async fn build_engines(config: &ServeConfig, storage: &Storage) -> anyhow::Result<Engines> {
+    let mut e = Engines::default()
+        .with(Arc::new(engines::noop::NoopEngine))
+        .with(Arc::new(engines::wasm::WasmEngine::new(storage.clone())?));
     if config.allow_exec {
         e = e.with(Arc::new(engines::exec::ExecEngine));
     }

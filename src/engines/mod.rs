@@ -5,6 +5,7 @@
 pub mod exec;
 pub mod noop;
 mod output;
+pub mod wasm;
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;

@@ -13,3 +13,4 @@ mod openapi;
 mod python_clients;
 mod restart;
 mod submit;
+mod wasm;
