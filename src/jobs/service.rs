@@ -224,6 +224,7 @@ impl Jobs {
         validate::spec(&spec).map_err(JobError::Invalid)?;
         self.inner.engines.validate(&spec).map_err(JobError::Invalid)?;
         self.inner.storage.validate_inputs(&spec).map_err(JobError::Invalid)?;
+        self.inner.engines.check(&spec).await.map_err(JobError::Invalid)?;
         normalize(&mut spec, self.inner.config.default_timeout_secs);
 
         let now = time::now();
