@@ -14,8 +14,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, error::ApiError, AppState};
-use crate::config::ServeConfig;
-use crate::engines::{self, Engines};
+use crate::config::{DockerMode, ServeConfig};
+use crate::engines::{self, docker::DockerEngine, Engines};
 use crate::jobs::Jobs;
 use crate::logs::{hub::RingLimits, LogHub};
 use crate::metrics::Metrics;
@@ -117,7 +117,7 @@ impl Server {
             bytes: config.log_ring_bytes,
             lines: config.log_ring_lines,
         });
-        let engines = build_engines(&config, &storage).await?;
+        let engines = build_engines(&config, &storage, &node_id).await?;
         tracing::info!(engines = ?engines.names(), "engines enabled");
         let metrics = Arc::new(Metrics::new());
         let jobs = Jobs::new(
@@ -193,14 +193,48 @@ impl Server {
     }
 }
 
-async fn build_engines(config: &ServeConfig, storage: &Storage) -> anyhow::Result<Engines> {
+async fn build_engines(
+    config: &ServeConfig,
+    storage: &Storage,
+    node_id: &str,
+) -> anyhow::Result<Engines> {
     let mut e = Engines::default()
         .with(Arc::new(engines::noop::NoopEngine))
         .with(Arc::new(engines::wasm::WasmEngine::new(storage.clone())?));
     if config.allow_exec {
         e = e.with(Arc::new(engines::exec::ExecEngine));
     }
+    if let Some(docker) = docker_engine(config.docker, node_id).await? {
+        e = e.with(Arc::new(docker));
+    }
     Ok(e)
+}
+
+/// The Docker engine per `--docker`: `off` never, `on` or fail, `auto` when the daemon
+/// answers at start-up (and says why not otherwise).
+async fn docker_engine(mode: DockerMode, node_id: &str) -> anyhow::Result<Option<DockerEngine>> {
+    let engine = match mode {
+        DockerMode::Off => return Ok(None),
+        DockerMode::On => DockerEngine::connect(None)
+            .await
+            .context("--docker on: the Docker engine needs a reachable daemon")?,
+        DockerMode::Auto => match DockerEngine::connect(None).await {
+            Ok(engine) => engine,
+            Err(e) => {
+                tracing::info!(reason = %format!("{e:#}"), "Docker engine disabled (--docker auto)");
+                return Ok(None);
+            }
+        },
+    };
+    let engine = engine.with_node_id(node_id);
+    match engine.remove_leftovers().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(removed = n, "removed containers left by an earlier run"),
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "could not look for leftover containers")
+        }
+    }
+    Ok(Some(engine))
 }
 
 /// The node id kept in `<data dir>/node_id`, created on first start.

@@ -2,6 +2,7 @@
 //! (wasmtime + WASI) and [`docker`] (the Docker Engine API). The registry knows which
 //! are enabled on this node and refuses the others at submit.
 
+pub mod docker;
 pub mod exec;
 pub mod noop;
 mod output;
@@ -48,6 +49,13 @@ pub trait Executor: Send + Sync + Debug {
         Ok(())
     }
 
+    /// Submit-time checks that ask the engine's backend (e.g. that a Docker image is on
+    /// this node); runs after [`validate`](Self::validate) accepted the spec. Refuse only on
+    /// a definite answer: when the backend cannot be asked, let the run report it.
+    async fn check(&self, _spec: &Spec) -> Result<(), String> {
+        Ok(())
+    }
+
     /// Runs the execution to its end and returns the exit code. When `ctx.stop` fires the
     /// engine must stop the program (and everything it started) before returning.
     async fn run(&self, ctx: RunContext) -> anyhow::Result<i32>;
@@ -85,6 +93,14 @@ impl Engines {
                 "engine {kind} is not enabled on this node (enabled: {})",
                 self.names().join(", ")
             )),
+        }
+    }
+
+    /// The backend checks of the spec's engine (see [`Executor::check`]).
+    pub async fn check(&self, spec: &Spec) -> Result<(), String> {
+        match spec.engine.and_then(|k| self.get(k)) {
+            Some(e) => e.check(spec).await,
+            None => Ok(()),
         }
     }
 }

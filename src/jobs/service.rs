@@ -238,6 +238,11 @@ impl Jobs {
             .storage
             .validate_inputs(&spec)
             .map_err(JobError::Invalid)?;
+        self.inner
+            .engines
+            .check(&spec)
+            .await
+            .map_err(JobError::Invalid)?;
         normalize(&mut spec, self.inner.config.default_timeout_secs);
 
         let now = time::now();

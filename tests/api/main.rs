@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod cancel;
 mod cli;
+mod docker;
 mod errors;
 mod exec;
 mod list;
