@@ -38,6 +38,11 @@ impl Executor for ExecEngine {
         } else {
             spec.working_directory.clone().into()
         };
+        for dir in [&ws.scratch, &ws.inputs_root, &ws.outputs_root] {
+            tokio::fs::create_dir_all(dir)
+                .await
+                .with_context(|| format!("creating {}", dir.display()))?;
+        }
         let mut cmd = Command::new(&spec.command[0]);
         cmd.args(&spec.command[1..])
             .current_dir(&cwd)

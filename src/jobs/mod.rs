@@ -1,6 +1,7 @@
 //! Jobs: the wire model, the pure state machine, validation, and the service that owns
 //! every state change (submit, cancel, the scheduler and the execution runner).
 
+pub mod cache;
 pub mod enums;
 pub mod model;
 mod runner;
@@ -52,6 +53,9 @@ pub enum JobError {
 
 impl From<StoreError> for JobError {
     fn from(e: StoreError) -> Self {
+        if let StoreError::NonceReused(_) = e {
+            return JobError::Invalid(e.to_string());
+        }
         if e.is_unavailable() {
             JobError::Unavailable(format!("the database is unavailable: {e}"))
         } else {

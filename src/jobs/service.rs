@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::cache::FinishedCache;
 use super::model::*;
 use super::scheduler::Scheduler;
 use super::state::{self, Event, Transition, TransitionError};
@@ -129,6 +130,8 @@ pub(super) struct Inner {
     pub(super) scheduler: Scheduler,
     /// Jobs that are not terminal yet, by id.
     live: Mutex<HashMap<String, Arc<LiveJob>>>,
+    /// Recently finished jobs, answered without a disk read.
+    finished: FinishedCache,
     /// Fires at shutdown: running executions are stopped and recorded as interrupted.
     pub(super) shutdown: CancellationToken,
 }
@@ -156,6 +159,7 @@ impl Jobs {
                 metrics,
                 scheduler,
                 live: Mutex::new(HashMap::new()),
+                finished: FinishedCache::new(10_000, 64 * 1024 * 1024),
                 shutdown: CancellationToken::new(),
             }),
         }
@@ -307,7 +311,7 @@ impl Jobs {
             return Err(JobError::Invalid("job_id is required".into()));
         }
         if id.len() == 36 {
-            if self.live_job(id).is_some() || self.inner.store.job(id).await?.is_some() {
+            if self.cached(id).is_some() || self.inner.store.job(id).await?.is_some() {
                 return Ok(id.to_owned());
             }
             return Err(JobError::NotFound(id.to_owned()));
@@ -328,14 +332,18 @@ impl Jobs {
         }
     }
 
-    /// A job and its state, by full id or unique prefix.
+    /// A job and its state, by full id or unique prefix. Live and recently finished jobs
+    /// are answered from memory.
     pub async fn get(&self, id: &str) -> Result<JobView, JobError> {
+        let id = id.trim();
+        if id.len() == 36 {
+            if let Some(view) = self.cached(id) {
+                return Ok(view);
+            }
+        }
         let id = self.resolve(id).await?;
-        if let Some(live) = self.live_job(&id) {
-            return Ok(JobView {
-                job: live.job.clone(),
-                state: live.snapshot(),
-            });
+        if let Some(view) = self.cached(&id) {
+            return Ok(view);
         }
         let stored = self
             .inner
@@ -343,10 +351,24 @@ impl Jobs {
             .job(&id)
             .await?
             .ok_or_else(|| JobError::NotFound(id.clone()))?;
-        Ok(JobView {
+        let view = JobView {
             job: Arc::new(stored.job),
             state: Arc::new(stored.state),
-        })
+        };
+        if view.state.state.is_terminal() {
+            self.inner.finished.put(view.clone());
+        }
+        Ok(view)
+    }
+
+    fn cached(&self, id: &str) -> Option<JobView> {
+        if let Some(live) = self.live_job(id) {
+            return Some(JobView {
+                job: live.job.clone(),
+                state: live.snapshot(),
+            });
+        }
+        self.inner.finished.get(id)
     }
 
     /// Waits up to `wait` for the job's version to pass `after_version`, then answers the
@@ -539,6 +561,10 @@ impl Jobs {
         live.watch.send_replace(snapshot.clone());
         if snapshot.state.is_terminal() {
             self.inner.metrics.finished(snapshot.state.as_str());
+            self.inner.finished.put(JobView {
+                job: live.job.clone(),
+                state: snapshot.clone(),
+            });
             self.unregister(&snapshot.job_id);
         }
         Ok(snapshot)

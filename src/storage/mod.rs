@@ -134,8 +134,10 @@ impl Storage {
             outputs: Vec::new(),
             root,
         };
-        for dir in [&ws.scratch, &ws.inputs_root, &ws.outputs_root] {
-            tokio::fs::create_dir_all(dir).await?;
+        // Directories are made only when there is something to put in them: a Noop job
+        // touches no disk at all. Engines that need the scratch dir make it themselves.
+        if !job.spec.inputs.is_empty() {
+            tokio::fs::create_dir_all(&ws.inputs_root).await?;
         }
         let mut ws = ws;
         for input in &job.spec.inputs {

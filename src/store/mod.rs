@@ -36,12 +36,27 @@ pub enum StoreError {
     /// A transaction could not be started or committed (disk full, I/O error, locked).
     #[error("the database could not commit: {0}")]
     Unavailable(String),
+    /// A nonce already used by a request that created no job was sent with a submit.
+    #[error("nonce {0:?} was already used by this client")]
+    NonceReused(String),
     /// The writer task has stopped (the server is shutting down).
     #[error("the database writer has stopped")]
     WriterGone,
 }
 
 impl StoreError {
+    /// A copy for answering several callers (database errors become their message).
+    pub fn clone_shallow(&self) -> Self {
+        match self {
+            Self::Corrupt(m) => Self::Corrupt(m.clone()),
+            Self::Unavailable(m) => Self::Unavailable(m.clone()),
+            Self::NonceReused(n) => Self::NonceReused(n.clone()),
+            Self::WriterGone => Self::WriterGone,
+            other if other.is_unavailable() => Self::Unavailable(other.to_string()),
+            other => Self::Corrupt(other.to_string()),
+        }
+    }
+
     /// Whether the failure is the database being busy, locked, full or read-only: a
     /// condition to report as 503 rather than as a bug.
     pub fn is_unavailable(&self) -> bool {
@@ -105,6 +120,7 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true)
+            .statement_cache_capacity(512)
             .disable_statement_logging();
         let mut conn = connect.connect().await?;
         MIGRATOR.run(&mut conn).await?;

@@ -1,10 +1,13 @@
 //! The single writer task (group commit). Every write is an [`Op`] on a channel; the task
-//! takes all that are waiting (up to a batch size), applies each inside its own savepoint
-//! of one transaction, commits once, and only then answers each caller. A failing op is
-//! rolled back to its savepoint and reported to its own caller; the rest still commit.
+//! takes all that are waiting (up to a batch size) and writes them in one transaction with
+//! a handful of multi-row statements (one per table), commits once, and only then answers
+//! each caller. If the batch fails, it is rolled back and each op is replayed in its own
+//! transaction, so an error reaches only the request that caused it.
 
-use sqlx::{Connection, SqliteConnection};
+use std::collections::HashSet;
 
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{Arguments, Connection, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
@@ -119,28 +122,61 @@ pub(super) enum Op {
     Close(oneshot::Sender<()>),
 }
 
-enum Done {
-    Inserted(Reply<Inserted>, Result<Inserted, StoreError>),
-    Unit(Reply<()>, Result<(), StoreError>),
-    Bool(Reply<bool>, Result<bool, StoreError>),
-    Count(Reply<u64>, Result<u64, StoreError>),
+/// The data of an op, without its reply channel.
+#[derive(Debug)]
+enum Work {
+    Insert(Box<NewJob>),
+    Commit(Box<Commit>),
+    Nonce(NewNonce),
+    Expire(i64),
 }
 
-impl Done {
-    fn send(self, commit_failed: Option<&str>) {
-        fn out<T>(r: Result<T, StoreError>, failed: Option<&str>) -> Result<T, StoreError> {
-            match failed {
-                Some(msg) => Err(StoreError::Unavailable(format!("commit failed: {msg}"))),
-                None => r,
-            }
-        }
+/// What an op produced.
+#[derive(Debug)]
+enum Answer {
+    Inserted(Inserted),
+    Unit,
+    Bool(bool),
+    Count(u64),
+}
+
+#[derive(Debug)]
+enum ReplyTo {
+    Inserted(Reply<Inserted>),
+    Unit(Reply<()>),
+    Bool(Reply<bool>),
+    Count(Reply<u64>),
+}
+
+impl ReplyTo {
+    fn send(self, r: Result<Answer, StoreError>) {
+        let mismatch = || StoreError::Corrupt("writer answered the wrong kind".into());
         match self {
-            Done::Inserted(tx, r) => drop(tx.send(out(r, commit_failed))),
-            Done::Unit(tx, r) => drop(tx.send(out(r, commit_failed))),
-            Done::Bool(tx, r) => drop(tx.send(out(r, commit_failed))),
-            Done::Count(tx, r) => drop(tx.send(out(r, commit_failed))),
+            ReplyTo::Inserted(tx) => drop(tx.send(r.and_then(|a| match a {
+                Answer::Inserted(i) => Ok(i),
+                _ => Err(mismatch()),
+            }))),
+            ReplyTo::Unit(tx) => drop(tx.send(r.map(|_| ()))),
+            ReplyTo::Bool(tx) => drop(tx.send(r.and_then(|a| match a {
+                Answer::Bool(b) => Ok(b),
+                _ => Err(mismatch()),
+            }))),
+            ReplyTo::Count(tx) => drop(tx.send(r.and_then(|a| match a {
+                Answer::Count(n) => Ok(n),
+                _ => Err(mismatch()),
+            }))),
         }
     }
+}
+
+fn split(op: Op) -> Option<(Work, ReplyTo)> {
+    Some(match op {
+        Op::InsertJob(j, tx) => (Work::Insert(j), ReplyTo::Inserted(tx)),
+        Op::Commit(c, tx) => (Work::Commit(c), ReplyTo::Unit(tx)),
+        Op::Nonce(n, tx) => (Work::Nonce(n), ReplyTo::Bool(tx)),
+        Op::ExpireNonces(t, tx) => (Work::Expire(t), ReplyTo::Count(tx)),
+        Op::Close(_) => return None,
+    })
 }
 
 pub(super) fn spawn(conn: SqliteConnection, max_batch: usize) -> mpsc::Sender<Op> {
@@ -156,24 +192,26 @@ async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Op>, max_batch: 
             break;
         }
         let mut close = None;
-        let ops: Vec<Op> = batch
-            .drain(..)
-            .filter_map(|op| match op {
-                Op::Close(tx) => {
-                    close = Some(tx);
-                    None
+        let mut work = Vec::with_capacity(batch.len());
+        let mut replies = Vec::with_capacity(batch.len());
+        for op in batch.drain(..) {
+            match op {
+                Op::Close(tx) => close = Some(tx),
+                op => {
+                    let (w, r) = split(op).expect("Close handled above");
+                    work.push(w);
+                    replies.push(r);
                 }
-                op => Some(op),
-            })
-            .collect();
-        if !ops.is_empty() {
-            write_batch(&mut conn, ops).await;
+            }
+        }
+        if !work.is_empty() {
+            write_batch(&mut conn, work, replies).await;
         }
         if let Some(tx) = close {
             rx.close();
             while let Ok(op) = rx.try_recv() {
-                if !matches!(op, Op::Close(_)) {
-                    write_batch(&mut conn, vec![op]).await;
+                if let Some((w, r)) = split(op) {
+                    write_batch(&mut conn, vec![w], vec![r]).await;
                 }
             }
             let _ = conn.close().await;
@@ -183,198 +221,329 @@ async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Op>, max_batch: 
     }
 }
 
-fn write_batch(conn: &mut SqliteConnection, ops: Vec<Op>) -> futures::future::BoxFuture<'_, ()> {
-    Box::pin(write_batch_inner(conn, ops))
+// Boxed so the future's type is concrete: sqlx's executor bounds otherwise trip the
+// compiler's higher-ranked lifetime inference when the writer is spawned.
+fn write_batch(
+    conn: &mut SqliteConnection,
+    work: Vec<Work>,
+    replies: Vec<ReplyTo>,
+) -> futures::future::BoxFuture<'_, ()> {
+    Box::pin(async move {
+        match transaction(conn, &work).await {
+            Ok(answers) => {
+                for (r, a) in replies.into_iter().zip(answers) {
+                    r.send(Ok(a));
+                }
+            }
+            Err(e) if work.len() == 1 => replies
+                .into_iter()
+                .for_each(|r| r.send(Err(e.clone_shallow()))),
+            Err(e) => {
+                tracing::warn!(error = %e, ops = work.len(), "batch failed; replaying its writes one by one");
+                for (w, r) in work.into_iter().zip(replies) {
+                    let one = [w];
+                    r.send(transaction(conn, &one).await.map(|mut a| a.remove(0)));
+                }
+            }
+        }
+    })
 }
 
 async fn exec(conn: &mut SqliteConnection, sql: &'static str) -> Result<(), sqlx::Error> {
     sqlx::query(sql).execute(conn).await.map(|_| ())
 }
 
-async fn write_batch_inner(conn: &mut SqliteConnection, ops: Vec<Op>) {
-    if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
-        let msg = e.to_string();
-        for op in ops {
-            reply_err(op, &msg);
-        }
-        return;
-    }
-    let mut done = Vec::with_capacity(ops.len());
-    let single = ops.len() == 1;
-    for op in ops {
-        if !single {
-            if let Err(e) = exec(conn, "SAVEPOINT op").await {
-                reply_err(op, &e.to_string());
-                continue;
-            }
-        }
-        let result = apply(conn, op).await;
-        if !single {
-            let undo = if result.failed() {
-                exec(conn, "ROLLBACK TO op").await
-            } else {
-                Ok(())
-            };
-            if let Err(e) = undo.and(exec(conn, "RELEASE op").await) {
-                tracing::error!(error = %e, "savepoint cleanup failed");
-            }
-        }
-        done.push(result);
-    }
-    match exec(conn, "COMMIT").await {
-        Ok(()) => done.into_iter().for_each(|d| d.send(None)),
-        Err(e) => {
-            tracing::error!(error = %e, "commit failed");
-            let _ = exec(conn, "ROLLBACK").await;
-            let msg = e.to_string();
-            done.into_iter().for_each(|d| d.send(Some(&msg)));
-        }
-    }
-}
-
-fn reply_err(op: Op, msg: &str) {
-    let err = || StoreError::Unavailable(format!("transaction failed: {msg}"));
-    match op {
-        Op::InsertJob(_, tx) => drop(tx.send(Err(err()))),
-        Op::Commit(_, tx) => drop(tx.send(Err(err()))),
-        Op::Nonce(_, tx) => drop(tx.send(Err(err()))),
-        Op::ExpireNonces(_, tx) => drop(tx.send(Err(err()))),
-        Op::Close(tx) => drop(tx.send(())),
-    }
-}
-
-impl Done {
-    fn failed(&self) -> bool {
-        match self {
-            Done::Inserted(_, r) => r.is_err(),
-            Done::Unit(_, r) => r.is_err(),
-            Done::Bool(_, r) => r.is_err(),
-            Done::Count(_, r) => r.is_err(),
-        }
-    }
-}
-
-// Boxed so the future's type is concrete: sqlx's executor bounds otherwise trip the
-// compiler's higher-ranked lifetime inference when the writer is spawned.
-fn apply(conn: &mut SqliteConnection, op: Op) -> futures::future::BoxFuture<'_, Done> {
-    Box::pin(async move {
-        match op {
-            Op::InsertJob(job, tx) => Done::Inserted(tx, insert_job(conn, &job).await),
-            Op::Commit(c, tx) => Done::Unit(tx, commit(conn, &c).await),
-            Op::Nonce(n, tx) => Done::Bool(tx, insert_nonce(conn, &n).await),
-            Op::ExpireNonces(now, tx) => {
-                let r = sqlx::query("DELETE FROM nonces WHERE expires_at < ?")
-                    .bind(now)
-                    .execute(&mut *conn)
-                    .await
-                    .map(|r| r.rows_affected())
-                    .map_err(StoreError::from);
-                Done::Count(tx, r)
-            }
-            Op::Close(_) => unreachable!("Close is filtered out before apply"),
-        }
-    })
-}
-
-async fn insert_nonce(conn: &mut SqliteConnection, n: &NewNonce) -> Result<bool, StoreError> {
-    let r = sqlx::query(
-        "INSERT INTO nonces (client_id, nonce, job_id, expires_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (client_id, nonce) DO NOTHING",
-    )
-    .bind(&n.client_id)
-    .bind(&n.nonce)
-    .bind(&n.job_id)
-    .bind(n.expires_at)
-    .execute(&mut *conn)
-    .await?;
-    Ok(r.rows_affected() == 1)
-}
-
-async fn insert_job(conn: &mut SqliteConnection, job: &NewJob) -> Result<Inserted, StoreError> {
-    if let Some(n) = &job.nonce {
-        if !insert_nonce(conn, n).await? {
-            let existing: Option<Option<String>> =
-                sqlx::query_scalar("SELECT job_id FROM nonces WHERE client_id = ? AND nonce = ?")
-                    .bind(&n.client_id)
-                    .bind(&n.nonce)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-            return match existing.flatten() {
-                Some(job_id) => Ok(Inserted::Duplicate { job_id }),
-                None => Err(StoreError::Corrupt(
-                    "nonce was used by a non-submit request".into(),
-                )),
-            };
-        }
-    }
-    sqlx::query(
-        "INSERT INTO jobs (id, client_id, created_at, job, state, version, update_time)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&job.id)
-    .bind(&job.client_id)
-    .bind(job.created_at)
-    .bind(&job.job_json)
-    .bind(&job.state)
-    .bind(job.version)
-    .bind(job.created_at)
-    .execute(&mut *conn)
-    .await?;
-    insert_history(conn, &job.id, &job.history).await?;
-    Ok(Inserted::Created)
-}
-
-async fn insert_history(
+/// Applies `work` in one transaction; on any error the transaction is rolled back.
+async fn transaction(
     conn: &mut SqliteConnection,
-    job_id: &str,
-    h: &HistoryRow,
-) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO job_history (job_id, level, time, body) VALUES (?, ?, ?, ?)")
-        .bind(job_id)
-        .bind(&h.level)
-        .bind(h.time)
-        .bind(&h.body)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    work: &[Work],
+) -> Result<Vec<Answer>, StoreError> {
+    exec(conn, "BEGIN IMMEDIATE")
+        .await
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    let result = apply(conn, work).await;
+    let end = if result.is_ok() {
+        exec(conn, "COMMIT").await
+    } else {
+        Err(sqlx::Error::WorkerCrashed)
+    };
+    match (result, end) {
+        (Ok(answers), Ok(())) => Ok(answers),
+        (Ok(_), Err(e)) => {
+            let _ = exec(conn, "ROLLBACK").await;
+            Err(StoreError::Unavailable(format!("commit failed: {e}")))
+        }
+        (Err(e), _) => {
+            let _ = exec(conn, "ROLLBACK").await;
+            Err(e)
+        }
+    }
 }
 
-async fn commit(conn: &mut SqliteConnection, c: &Commit) -> Result<(), StoreError> {
-    if let Some(j) = &c.job {
-        let r = sqlx::query(
-            "UPDATE jobs SET state = ?, version = ?, update_time = ?, timeout_at = ? WHERE id = ?",
+/// A bound value of a multi-row statement.
+enum Arg<'a> {
+    Text(&'a str),
+    OptText(Option<&'a str>),
+    Int(i64),
+    OptInt(Option<i64>),
+}
+
+const ROWS_PER_STATEMENT: usize = 64;
+
+/// Runs `head VALUES (?,…),(?,…)… tail` over `rows`, in chunks. Returns rows affected and,
+/// when `tail` has RETURNING, the returned rows' first two text columns.
+async fn multi_row<'a>(
+    conn: &mut SqliteConnection,
+    head: &str,
+    tail: &str,
+    width: usize,
+    rows: &[Vec<Arg<'a>>],
+) -> Result<(u64, Vec<(String, String)>), StoreError> {
+    let mut affected = 0;
+    let mut returned = Vec::new();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let one = format!("({})", vec!["?"; width].join(", "));
+        let sql = format!(
+            "{head} VALUES {}{tail}",
+            vec![one.as_str(); chunk.len()].join(", ")
+        );
+        let mut args = SqliteArguments::default();
+        for row in chunk {
+            for a in row {
+                let r = match a {
+                    Arg::Text(s) => args.add(*s),
+                    Arg::OptText(s) => args.add(*s),
+                    Arg::Int(i) => args.add(*i),
+                    Arg::OptInt(i) => args.add(*i),
+                };
+                r.map_err(|e| StoreError::Corrupt(format!("binding a value: {e}")))?;
+            }
+        }
+        let q = sqlx::query_with(&sql, args);
+        if tail.contains("RETURNING") {
+            use sqlx::Row;
+            let rows = q.fetch_all(&mut *conn).await?;
+            affected += rows.len() as u64;
+            for r in rows {
+                returned.push((r.try_get(0)?, r.try_get(1)?));
+            }
+        } else {
+            affected += q.execute(&mut *conn).await?.rows_affected();
+        }
+    }
+    Ok((affected, returned))
+}
+
+async fn apply(conn: &mut SqliteConnection, work: &[Work]) -> Result<Vec<Answer>, StoreError> {
+    let mut answers: Vec<Option<Answer>> = work.iter().map(|_| None).collect();
+
+    // Nonces first: they decide which submits are repeats.
+    fn nonce_of(w: &Work) -> Option<&NewNonce> {
+        match w {
+            Work::Insert(j) => j.nonce.as_ref(),
+            Work::Nonce(n) => Some(n),
+            _ => None,
+        }
+    }
+    let nonce_rows: Vec<Vec<Arg<'_>>> = work
+        .iter()
+        .filter_map(nonce_of)
+        .map(|n| {
+            vec![
+                Arg::Text(&n.client_id),
+                Arg::Text(&n.nonce),
+                Arg::OptText(n.job_id.as_deref()),
+                Arg::Int(n.expires_at),
+            ]
+        })
+        .collect();
+    let mut fresh: HashSet<(String, String)> = HashSet::new();
+    if !nonce_rows.is_empty() {
+        let (_, returned) = multi_row(
+            conn,
+            "INSERT INTO nonces (client_id, nonce, job_id, expires_at)",
+            " ON CONFLICT (client_id, nonce) DO NOTHING RETURNING client_id, nonce",
+            4,
+            &nonce_rows,
         )
-        .bind(&j.state)
-        .bind(j.version)
-        .bind(j.update_time)
-        .bind(j.timeout_at)
-        .bind(&c.job_id)
-        .execute(&mut *conn)
         .await?;
-        if r.rows_affected() != 1 {
+        fresh.extend(returned);
+    }
+    let mut repeated = vec![false; work.len()];
+    for (i, w) in work.iter().enumerate() {
+        let Some(n) = nonce_of(w) else { continue };
+        // The first op of a batch with a pair takes it; later ones are repeats.
+        let first = fresh.remove(&(n.client_id.clone(), n.nonce.clone()));
+        repeated[i] = !first;
+        match w {
+            Work::Nonce(_) => answers[i] = Some(Answer::Bool(first)),
+            Work::Insert(_) if !first => {
+                let job_id: Option<Option<String>> = sqlx::query_scalar(
+                    "SELECT job_id FROM nonces WHERE client_id = ? AND nonce = ?",
+                )
+                .bind(&n.client_id)
+                .bind(&n.nonce)
+                .fetch_optional(&mut *conn)
+                .await?;
+                answers[i] = Some(match job_id.flatten() {
+                    Some(job_id) => Answer::Inserted(Inserted::Duplicate { job_id }),
+                    None => return Err(StoreError::NonceReused(n.nonce.clone())),
+                });
+            }
+            _ => {}
+        }
+    }
+
+    // Jobs.
+    let new_jobs: Vec<&NewJob> = work
+        .iter()
+        .zip(&repeated)
+        .filter_map(|(w, rep)| match w {
+            Work::Insert(j) if !rep => Some(&**j),
+            _ => None,
+        })
+        .collect();
+    let job_rows: Vec<Vec<Arg<'_>>> = new_jobs
+        .iter()
+        .map(|j| {
+            vec![
+                Arg::Text(&j.id),
+                Arg::Text(&j.client_id),
+                Arg::Int(j.created_at),
+                Arg::Text(&j.job_json),
+                Arg::Text(&j.state),
+                Arg::Int(j.version),
+                Arg::Int(j.created_at),
+            ]
+        })
+        .collect();
+    if !job_rows.is_empty() {
+        multi_row(
+            conn,
+            "INSERT INTO jobs (id, client_id, created_at, job, state, version, update_time)",
+            "",
+            7,
+            &job_rows,
+        )
+        .await?;
+    }
+
+    // Job-row updates.
+    let updates: Vec<(&str, &JobRowUpdate)> = work
+        .iter()
+        .filter_map(|w| match w {
+            Work::Commit(c) => c.job.as_ref().map(|u| (c.job_id.as_str(), u)),
+            _ => None,
+        })
+        .collect();
+    if !updates.is_empty() {
+        let rows: Vec<Vec<Arg<'_>>> = updates
+            .iter()
+            .map(|(id, u)| {
+                vec![
+                    Arg::Text(id),
+                    Arg::Text(&u.state),
+                    Arg::Int(u.version),
+                    Arg::Int(u.update_time),
+                    Arg::OptInt(u.timeout_at),
+                ]
+            })
+            .collect();
+        let (n, _) = multi_row(
+            conn,
+            "UPDATE jobs SET state = v.column2, version = v.column3, update_time = v.column4, timeout_at = v.column5 FROM (",
+            ") AS v WHERE jobs.id = v.column1",
+            5,
+            &rows,
+        )
+        .await?;
+        if n != rows.len() as u64 {
             return Err(StoreError::Corrupt(format!(
-                "job {} is not stored",
-                c.job_id
+                "{} of {} updated jobs are not stored",
+                rows.len() as u64 - n,
+                rows.len()
             )));
         }
     }
-    for e in &c.executions {
-        sqlx::query(
-            "INSERT INTO executions (id, job_id, ordinal, state, version, body) VALUES (?, ?, ?, ?, ?, ?)
-             ON CONFLICT (id) DO UPDATE SET state = excluded.state, version = excluded.version,
-             body = excluded.body",
+
+    // Executions.
+    let exec_rows: Vec<Vec<Arg<'_>>> = work
+        .iter()
+        .filter_map(|w| match w {
+            Work::Commit(c) => Some(c),
+            _ => None,
+        })
+        .flat_map(|c| {
+            c.executions.iter().map(|e| {
+                vec![
+                    Arg::Text(&e.id),
+                    Arg::Text(&c.job_id),
+                    Arg::Int(e.ordinal),
+                    Arg::Text(&e.state),
+                    Arg::Int(e.version),
+                    Arg::Text(&e.body),
+                ]
+            })
+        })
+        .collect();
+    if !exec_rows.is_empty() {
+        multi_row(
+            conn,
+            "INSERT INTO executions (id, job_id, ordinal, state, version, body)",
+            " ON CONFLICT (id) DO UPDATE SET state = excluded.state, version = excluded.version, body = excluded.body",
+            6,
+            &exec_rows,
         )
-        .bind(&e.id)
-        .bind(&c.job_id)
-        .bind(e.ordinal)
-        .bind(&e.state)
-        .bind(e.version)
-        .bind(&e.body)
-        .execute(&mut *conn)
         .await?;
     }
-    for h in &c.history {
-        insert_history(conn, &c.job_id, h).await?;
+
+    // History, in op order.
+    let mut history_rows: Vec<Vec<Arg<'_>>> = Vec::new();
+    for (w, rep) in work.iter().zip(&repeated) {
+        let (job_id, rows): (&str, &[HistoryRow]) = match w {
+            Work::Insert(j) if !rep => (&j.id, std::slice::from_ref(&j.history)),
+            Work::Commit(c) => (&c.job_id, &c.history),
+            _ => continue,
+        };
+        for h in rows {
+            history_rows.push(vec![
+                Arg::Text(job_id),
+                Arg::Text(&h.level),
+                Arg::Int(h.time),
+                Arg::Text(&h.body),
+            ]);
+        }
     }
-    Ok(())
+    if !history_rows.is_empty() {
+        multi_row(
+            conn,
+            "INSERT INTO job_history (job_id, level, time, body)",
+            "",
+            4,
+            &history_rows,
+        )
+        .await?;
+    }
+
+    // Expiry.
+    for (i, w) in work.iter().enumerate() {
+        if let Work::Expire(now) = w {
+            let r = sqlx::query("DELETE FROM nonces WHERE expires_at < ?")
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+            answers[i] = Some(Answer::Count(r.rows_affected()));
+        }
+    }
+
+    Ok(work
+        .iter()
+        .zip(answers)
+        .map(|(w, a)| {
+            a.unwrap_or(match w {
+                Work::Insert(_) => Answer::Inserted(Inserted::Created),
+                _ => Answer::Unit,
+            })
+        })
+        .collect())
 }
