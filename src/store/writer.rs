@@ -7,6 +7,7 @@ use sqlx::{Connection, SqliteConnection};
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::logs::{insert_chunks, LogChunkRow};
 use super::StoreError;
 
 /// A new job to store.
@@ -116,6 +117,7 @@ pub(super) enum Op {
     Commit(Box<Commit>, Reply<()>),
     Nonce(NewNonce, Reply<bool>),
     ExpireNonces(i64, Reply<u64>),
+    LogChunks(Vec<LogChunkRow>, Reply<()>),
     Close(oneshot::Sender<()>),
 }
 
@@ -235,6 +237,7 @@ fn reply_err(op: Op, msg: &str) {
         Op::Commit(_, tx) => drop(tx.send(Err(err()))),
         Op::Nonce(_, tx) => drop(tx.send(Err(err()))),
         Op::ExpireNonces(_, tx) => drop(tx.send(Err(err()))),
+        Op::LogChunks(_, tx) => drop(tx.send(Err(err()))),
         Op::Close(tx) => drop(tx.send(())),
     }
 }
@@ -266,6 +269,7 @@ fn apply(conn: &mut SqliteConnection, op: Op) -> futures::future::BoxFuture<'_, 
                 .map_err(StoreError::from);
             Done::Count(tx, r)
         }
+        Op::LogChunks(rows, tx) => Done::Unit(tx, insert_chunks(conn, &rows).await),
         Op::Close(_) => unreachable!("Close is filtered out before apply"),
     } })
 }
