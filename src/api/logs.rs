@@ -23,19 +23,27 @@ fn parse_stream(s: Option<&str>) -> Result<Option<LogStream>, ApiError> {
         "" => Ok(None),
         s if s.eq_ignore_ascii_case("all") => Ok(None),
         s => s.parse::<LogStream>().map(Some).map_err(|_| {
-            ApiError::bad_request("invalid-request", format!("Stream {s:?} is not one of stdout, stderr, all"))
+            ApiError::bad_request(
+                "invalid-request",
+                format!("Stream {s:?} is not one of stdout, stderr, all"),
+            )
         }),
     }
 }
 
 fn last_event_id(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
-    let Some(v) = headers.get("last-event-id") else { return Ok(None) };
+    let Some(v) = headers.get("last-event-id") else {
+        return Ok(None);
+    };
     let text = v.to_str().unwrap_or("").trim();
     if text.is_empty() {
         return Ok(None);
     }
     text.parse::<u64>().map(Some).map_err(|_| {
-        ApiError::bad_request("invalid-request", format!("Last-Event-ID {text:?} is not a record seq"))
+        ApiError::bad_request(
+            "invalid-request",
+            format!("Last-Event-ID {text:?} is not a record seq"),
+        )
     })
 }
 
@@ -65,7 +73,10 @@ pub async fn logs(
 ) -> Result<Response, ApiError> {
     let p = signed.payload;
     if p.job_id.trim().is_empty() {
-        return Err(ApiError::bad_request("invalid-request", "JobID is required"));
+        return Err(ApiError::bad_request(
+            "invalid-request",
+            "JobID is required",
+        ));
     }
     let filter = Filter {
         stream: parse_stream(p.stream.as_deref())?,
@@ -81,10 +92,20 @@ pub async fn logs(
     }
     let execution_id = match p.execution_id.trim() {
         "" => None,
-        id if view.state.executions.iter().any(|e| e.compute_reference == id) => Some(id.to_owned()),
+        id if view
+            .state
+            .executions
+            .iter()
+            .any(|e| e.compute_reference == id) =>
+        {
+            Some(id.to_owned())
+        }
         id => {
-            return Err(ApiError::bad_request("unknown-execution", format!("job {job_id} has no execution {id}"))
-                .with_details(json!({ "id": job_id, "execution_id": id })))
+            return Err(ApiError::bad_request(
+                "unknown-execution",
+                format!("job {job_id} has no execution {id}"),
+            )
+            .with_details(json!({ "id": job_id, "execution_id": id })))
         }
     };
     let after_seq = p.after_seq.and_then(|a| u64::try_from(a).ok()).max(resume);
@@ -106,10 +127,16 @@ pub async fn logs(
     let body = Body::from_stream(stream::open(ctx, query, view.state));
     let mut resp = (StatusCode::OK, body).into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     Ok(resp)
 }
 
@@ -121,9 +148,18 @@ mod tests {
     fn stream_names_parse_case_insensitively_and_bad_ones_are_400() {
         assert_eq!(parse_stream(None).unwrap(), None);
         assert_eq!(parse_stream(Some("ALL")).unwrap(), None);
-        assert_eq!(parse_stream(Some("stderr")).unwrap(), Some(LogStream::Stderr));
-        assert_eq!(parse_stream(Some(" Stdout ")).unwrap(), Some(LogStream::Stdout));
-        assert_eq!(parse_stream(Some("both")).unwrap_err().status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            parse_stream(Some("stderr")).unwrap(),
+            Some(LogStream::Stderr)
+        );
+        assert_eq!(
+            parse_stream(Some(" Stdout ")).unwrap(),
+            Some(LogStream::Stdout)
+        );
+        assert_eq!(
+            parse_stream(Some("both")).unwrap_err().status,
+            StatusCode::BAD_REQUEST
+        );
     }
 
     #[test]

@@ -33,7 +33,10 @@ pub struct ChunkError {
 
 /// Bytes `encode` produces for `records`.
 pub fn encoded_len(records: &[LogRecord]) -> usize {
-    1 + records.iter().map(|r| RECORD_HEADER + r.data.len()).sum::<usize>()
+    1 + records
+        .iter()
+        .map(|r| RECORD_HEADER + r.data.len())
+        .sum::<usize>()
 }
 
 /// Encodes consecutive records.
@@ -86,7 +89,9 @@ pub fn decode(
         let end = start.checked_add(len).filter(|&e| e <= blob.len());
         let end = end.ok_or_else(|| bad(format!("record data past the end at byte {start}")))?;
         if seq > last_seq {
-            return Err(bad(format!("more records than seqs {first_seq}..={last_seq}")));
+            return Err(bad(format!(
+                "more records than seqs {first_seq}..={last_seq}"
+            )));
         }
         if seq >= from {
             out.push(LogRecord {
@@ -100,7 +105,10 @@ pub fn decode(
         pos = end;
     }
     if seq != last_seq + 1 {
-        return Err(bad(format!("{} records for seqs {first_seq}..={last_seq}", seq - first_seq)));
+        return Err(bad(format!(
+            "{} records for seqs {first_seq}..={last_seq}",
+            seq - first_seq
+        )));
     }
     Ok(())
 }
@@ -110,7 +118,12 @@ mod tests {
     use super::*;
 
     fn rec(seq: u64, stream: LogStream, text: &str) -> LogRecord {
-        LogRecord { seq, time_ns: 1_700_000_000_000_000_000 + seq as i64, stream, data: Bytes::from(text.to_owned()) }
+        LogRecord {
+            seq,
+            time_ns: 1_700_000_000_000_000_000 + seq as i64,
+            stream,
+            data: Bytes::from(text.to_owned()),
+        }
     }
 
     #[test]
@@ -133,7 +146,10 @@ mod tests {
 
     #[test]
     fn corrupt_chunks_are_errors_not_panics() {
-        let recs = vec![rec(0, LogStream::Stdout, "abc\n"), rec(1, LogStream::Stdout, "def\n")];
+        let recs = vec![
+            rec(0, LogStream::Stdout, "abc\n"),
+            rec(1, LogStream::Stdout, "def\n"),
+        ];
         let blob = encode(&recs);
         let mut out = Vec::new();
         for cut in 0..blob.len() - 1 {
@@ -141,8 +157,14 @@ mod tests {
             let r = decode(0, 1, &b, 0, &mut out);
             assert!(r.is_err(), "cut at {cut} decoded");
         }
-        assert!(decode(0, 0, &Bytes::from(blob.clone()), 0, &mut out).is_err(), "too many records");
-        assert!(decode(0, 2, &Bytes::from(blob.clone()), 0, &mut out).is_err(), "too few records");
+        assert!(
+            decode(0, 0, &Bytes::from(blob.clone()), 0, &mut out).is_err(),
+            "too many records"
+        );
+        assert!(
+            decode(0, 2, &Bytes::from(blob.clone()), 0, &mut out).is_err(),
+            "too few records"
+        );
         let mut wrong = blob.clone();
         wrong[0] = 9;
         assert!(decode(0, 1, &Bytes::from(wrong), 0, &mut out).is_err());

@@ -122,7 +122,11 @@ pub(super) struct Capture {
 
 impl Capture {
     fn new(limit: usize) -> Self {
-        Self { data: Vec::new(), limit, truncated: false }
+        Self {
+            data: Vec::new(),
+            limit,
+            truncated: false,
+        }
     }
 
     fn add(&mut self, bytes: &[u8]) {
@@ -242,7 +246,11 @@ impl ExecLog {
                 evicted: Vec::new(),
                 ended: false,
             }),
-            progress: watch::channel(Progress { next_seq: 0, ended: false }).0,
+            progress: watch::channel(Progress {
+                next_seq: 0,
+                ended: false,
+            })
+            .0,
             persist,
             metrics,
         }
@@ -288,7 +296,9 @@ impl ExecLog {
         }
         if next < st.ring.first_seq() {
             // Cannot happen (evictions are filed in order), but never serve a hole.
-            return Slot::Gap { to: st.ring.first_seq() };
+            return Slot::Gap {
+                to: st.ring.first_seq(),
+            };
         }
         if next < st.ring.next_seq() {
             st.ring.read_from(next, max_bytes, out);
@@ -305,7 +315,10 @@ impl ExecLog {
                 return TailScan::Found(start);
             }
         }
-        TailScan::Need { remaining: counter.remaining, below: st.durable }
+        TailScan::Need {
+            remaining: counter.remaining,
+            below: st.durable,
+        }
     }
 
     /// Adds output bytes of one stream; complete lines become records at once, longer
@@ -323,7 +336,12 @@ impl ExecLog {
             let mut start = 0;
             if let Some(last) = last_newline {
                 let buf = Bytes::copy_from_slice(&bytes[..=last]);
-                for pos in buf.iter().enumerate().filter(|(_, &b)| b == b'\n').map(|(i, _)| i) {
+                for pos in buf
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &b)| b == b'\n')
+                    .map(|(i, _)| i)
+                {
                     if partial.is_empty() {
                         lines.push(buf.slice(start..=pos));
                     } else {
@@ -368,8 +386,18 @@ impl ExecLog {
 
     /// Appends lines of one stream as records (splitting any longer than 64 KiB), files
     /// the evictions and seals the spill when it is big enough.
-    fn push_locked(self: &Arc<Self>, st: &mut ExecState, stream: LogStream, lines: Vec<Bytes>) -> Pushed {
-        let mut done = Pushed { next_seq: st.ring.next_seq(), records: 0, bytes: 0, evicted: 0 };
+    fn push_locked(
+        self: &Arc<Self>,
+        st: &mut ExecState,
+        stream: LogStream,
+        lines: Vec<Bytes>,
+    ) -> Pushed {
+        let mut done = Pushed {
+            next_seq: st.ring.next_seq(),
+            records: 0,
+            bytes: 0,
+            evicted: 0,
+        };
         if st.ended {
             return done;
         }
@@ -381,7 +409,15 @@ impl ExecLog {
                 let piece = rest.split_to(rest.len().min(MAX_RECORD_BYTES));
                 done.records += 1;
                 done.bytes += piece.len() as u64;
-                st.ring.push(LogRecord { seq: 0, time_ns, stream, data: piece }, &mut evicted);
+                st.ring.push(
+                    LogRecord {
+                        seq: 0,
+                        time_ns,
+                        stream,
+                        data: piece,
+                    },
+                    &mut evicted,
+                );
             }
         }
         done.evicted = evicted.len() as u64;
@@ -418,7 +454,12 @@ impl ExecLog {
         }
         let skip = usize::try_from(st.sealed - st.durable).unwrap_or(usize::MAX);
         let records: Vec<LogRecord> = st.spill.iter().skip(skip).cloned().collect();
-        let msg = PersistMsg::Chunk { log: self.clone(), first_seq: st.sealed, last_seq: end - 1, records };
+        let msg = PersistMsg::Chunk {
+            log: self.clone(),
+            first_seq: st.sealed,
+            last_seq: end - 1,
+            records,
+        };
         st.sealed = end;
         st.unsealed_bytes = 0;
         self.send(msg);
@@ -439,12 +480,20 @@ impl ExecLog {
             if st.ended {
                 return;
             }
-            let mut done = Pushed { next_seq: st.ring.next_seq(), records: 0, bytes: 0, evicted: 0 };
+            let mut done = Pushed {
+                next_seq: st.ring.next_seq(),
+                records: 0,
+                bytes: 0,
+                evicted: 0,
+            };
             for stream in [LogStream::Stdout, LogStream::Stderr] {
                 let rest = std::mem::take(&mut st.partial[idx(stream)]);
                 let d = self.push_locked(&mut st, stream, vec![Bytes::from(rest)]);
-                (done.records, done.bytes, done.evicted) =
-                    (done.records + d.records, done.bytes + d.bytes, done.evicted + d.evicted);
+                (done.records, done.bytes, done.evicted) = (
+                    done.records + d.records,
+                    done.bytes + d.bytes,
+                    done.evicted + d.evicted,
+                );
             }
             st.ended = true;
             let mut rest = Vec::with_capacity(st.ring.len());
@@ -461,7 +510,11 @@ impl ExecLog {
                     cap = self.limits.max_bytes,
                     "execution log exceeded --log-max-bytes; records past the cap were dropped"
                 );
-                self.send(PersistMsg::Gap { log: self.clone(), from, to });
+                self.send(PersistMsg::Gap {
+                    log: self.clone(),
+                    from,
+                    to,
+                });
             }
             self.send(PersistMsg::Finish(self.clone()));
             (st.ring.next_seq(), done)

@@ -80,7 +80,9 @@ impl Format {
     /// The representation an `Accept` header asks for: the supported media range with
     /// the highest `q` (first listed wins ties); NDJSON when none is supported.
     pub fn from_accept(accept: Option<&str>) -> Self {
-        let Some(accept) = accept else { return Self::Ndjson };
+        let Some(accept) = accept else {
+            return Self::Ndjson;
+        };
         let mut best: Option<(f32, Self)> = None;
         for range in accept.split(',') {
             let mut parts = range.split(';');
@@ -92,7 +94,10 @@ impl Format {
             let format = match media.as_str() {
                 "text/event-stream" => Self::Sse,
                 "text/plain" | "text/*" => Self::Text,
-                "application/x-ndjson" | "application/jsonl" | "application/json" | "application/*"
+                "application/x-ndjson"
+                | "application/jsonl"
+                | "application/json"
+                | "application/*"
                 | "*/*" => Self::Ndjson,
                 _ => continue,
             };
@@ -131,7 +136,7 @@ impl Format {
     /// Writes a gap: records `from..=to` are not held.
     pub fn gap(self, buf: &mut Vec<u8>, from: u64, to: u64) {
         let _ = match self {
-            Self::Text => write!(buf, "[hake: log records {from}..={to} were dropped]\n"),
+            Self::Text => writeln!(buf, "[hake: log records {from}..={to} were dropped]"),
             Self::Ndjson => writeln!(buf, "{{\"Tag\":0,\"Gap\":{{\"From\":{from},\"To\":{to}}}}}"),
             Self::Sse => write!(buf, "event: gap\nid: {to}\ndata: {{\"Tag\":0,\"Gap\":{{\"From\":{from},\"To\":{to}}}}}\n\n"),
         };
@@ -142,7 +147,9 @@ impl Format {
         match self {
             Self::Text => {}
             Self::Ndjson => buf.extend_from_slice(b"{\"Tag\":0,\"Heartbeat\":true}\n"),
-            Self::Sse => buf.extend_from_slice(b"event: heartbeat\ndata: {\"Tag\":0,\"Heartbeat\":true}\n\n"),
+            Self::Sse => {
+                buf.extend_from_slice(b"event: heartbeat\ndata: {\"Tag\":0,\"Heartbeat\":true}\n\n")
+            }
         }
     }
 
@@ -176,7 +183,12 @@ fn record_json(buf: &mut Vec<u8>, r: &LogRecord) {
     let _ = write!(buf, "{{\"Tag\":{},\"Data\":", r.stream.tag());
     let _ = serde_json::to_writer(&mut *buf, &*String::from_utf8_lossy(&r.data));
     let t = time::from_nanos(r.time_ns);
-    let _ = write!(buf, ",\"Seq\":{},\"Time\":\"{}\"}}", r.seq, t.format("%Y-%m-%dT%H:%M:%S%.9fZ"));
+    let _ = write!(
+        buf,
+        ",\"Seq\":{},\"Time\":\"{}\"}}",
+        r.seq,
+        t.format("%Y-%m-%dT%H:%M:%S%.9fZ")
+    );
 }
 
 #[cfg(test)]
@@ -205,7 +217,10 @@ mod tests {
     #[test]
     fn ndjson_records_carry_tag_lossy_data_seq_and_nanosecond_time() {
         let line = text(|b| Format::Ndjson.record(b, &rec()));
-        assert!(line.ends_with('\n') && line.matches('\n').count() == 1, "{line:?}");
+        assert!(
+            line.ends_with('\n') && line.matches('\n').count() == 1,
+            "{line:?}"
+        );
         let v: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(
             v,
@@ -219,12 +234,26 @@ mod tests {
         assert_eq!(gap, json!({"Tag": 0, "Gap": {"From": 3, "To": 9}}));
         let hb: Value = serde_json::from_str(&text(|b| Format::Ndjson.heartbeat(b))).unwrap();
         assert_eq!(hb, json!({"Tag": 0, "Heartbeat": true}));
-        let end = End { reason: EndReason::TimedOut, state: "Failed".into(), exit_code: Some(143) };
+        let end = End {
+            reason: EndReason::TimedOut,
+            state: "Failed".into(),
+            exit_code: Some(143),
+        };
         let v: Value = serde_json::from_str(&text(|b| Format::Ndjson.end(b, &end))).unwrap();
-        assert_eq!(v, json!({"Tag": 0, "End": {"Reason": "timed_out", "State": "Failed", "ExitCode": 143}}));
-        let end = End { reason: EndReason::ServerShutdown, state: "BidAccepted".into(), exit_code: None };
+        assert_eq!(
+            v,
+            json!({"Tag": 0, "End": {"Reason": "timed_out", "State": "Failed", "ExitCode": 143}})
+        );
+        let end = End {
+            reason: EndReason::ServerShutdown,
+            state: "BidAccepted".into(),
+            exit_code: None,
+        };
         let v: Value = serde_json::from_str(&text(|b| Format::Ndjson.end(b, &end))).unwrap();
-        assert_eq!(v, json!({"Tag": 0, "End": {"Reason": "server_shutdown", "State": "BidAccepted"}}));
+        assert_eq!(
+            v,
+            json!({"Tag": 0, "End": {"Reason": "server_shutdown", "State": "BidAccepted"}})
+        );
     }
 
     #[test]
@@ -235,10 +264,19 @@ mod tests {
         assert!(data.ends_with("\n\n"));
         let v: Value = serde_json::from_str(data.trim_end()).unwrap();
         assert_eq!(v["Seq"], 17);
-        assert_eq!(text(|b| Format::Sse.gap(b, 3, 9)), "event: gap\nid: 9\ndata: {\"Tag\":0,\"Gap\":{\"From\":3,\"To\":9}}\n\n");
+        assert_eq!(
+            text(|b| Format::Sse.gap(b, 3, 9)),
+            "event: gap\nid: 9\ndata: {\"Tag\":0,\"Gap\":{\"From\":3,\"To\":9}}\n\n"
+        );
         assert!(text(|b| Format::Sse.heartbeat(b)).starts_with("event: heartbeat\ndata: "));
-        let end = End { reason: EndReason::Completed, state: "Completed".into(), exit_code: Some(0) };
-        assert!(text(|b| Format::Sse.end(b, &end)).starts_with("event: end\ndata: {\"Tag\":0,\"End\""));
+        let end = End {
+            reason: EndReason::Completed,
+            state: "Completed".into(),
+            exit_code: Some(0),
+        };
+        assert!(
+            text(|b| Format::Sse.end(b, &end)).starts_with("event: end\ndata: {\"Tag\":0,\"End\"")
+        );
     }
 
     #[test]
@@ -247,9 +285,16 @@ mod tests {
         Format::Text.record(&mut buf, &rec());
         assert_eq!(buf, b"caf\xc3\xa9 \"q\" \xff\n");
         assert_eq!(text(|b| Format::Text.heartbeat(b)), "");
-        let end = End { reason: EndReason::Completed, state: "Completed".into(), exit_code: Some(0) };
+        let end = End {
+            reason: EndReason::Completed,
+            state: "Completed".into(),
+            exit_code: Some(0),
+        };
         assert_eq!(text(|b| Format::Text.end(b, &end)), "");
-        assert_eq!(text(|b| Format::Text.gap(b, 1, 2)), "[hake: log records 1..=2 were dropped]\n");
+        assert_eq!(
+            text(|b| Format::Text.gap(b, 1, 2)),
+            "[hake: log records 1..=2 were dropped]\n"
+        );
     }
 
     #[test]
@@ -259,8 +304,17 @@ mod tests {
         assert_eq!(Format::from_accept(Some("text/plain")), Format::Text);
         assert_eq!(Format::from_accept(Some("*/*")), Format::Ndjson);
         assert_eq!(Format::from_accept(Some("image/png")), Format::Ndjson);
-        assert_eq!(Format::from_accept(Some("text/plain;q=0.5, text/event-stream")), Format::Sse);
-        assert_eq!(Format::from_accept(Some("application/x-ndjson, text/plain")), Format::Ndjson);
-        assert_eq!(Format::from_accept(Some("text/plain;q=0, */*;q=0.1")), Format::Ndjson);
+        assert_eq!(
+            Format::from_accept(Some("text/plain;q=0.5, text/event-stream")),
+            Format::Sse
+        );
+        assert_eq!(
+            Format::from_accept(Some("application/x-ndjson, text/plain")),
+            Format::Ndjson
+        );
+        assert_eq!(
+            Format::from_accept(Some("text/plain;q=0, */*;q=0.1")),
+            Format::Ndjson
+        );
     }
 }

@@ -70,7 +70,15 @@ impl LogHub {
         let execs: LogMap = Arc::new(Mutex::new(HashMap::new()));
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(persist::run(rx, store.clone(), execs.clone()));
-        Self { inner: Arc::new(HubInner { limits, store, metrics, execs, persist: tx }) }
+        Self {
+            inner: Arc::new(HubInner {
+                limits,
+                store,
+                metrics,
+                execs,
+                persist: tx,
+            }),
+        }
     }
 
     /// Opens the log of a starting execution and returns its sink.
@@ -127,12 +135,19 @@ impl LogHub {
         from: u64,
         max_chunks: u32,
     ) -> Result<Vec<Persisted>, StoreError> {
-        let chunks = self.inner.store.log_chunks_from(execution_id, from, max_chunks).await?;
+        let chunks = self
+            .inner
+            .store
+            .log_chunks_from(execution_id, from, max_chunks)
+            .await?;
         let mut out = Vec::with_capacity(chunks.len() * 2);
         let mut expect = from;
         for c in chunks {
             if c.first_seq > expect {
-                out.push(Persisted::Gap { from: expect, to: c.first_seq - 1 });
+                out.push(Persisted::Gap {
+                    from: expect,
+                    to: c.first_seq - 1,
+                });
             }
             let (start, next) = (expect.max(c.first_seq), expect.max(c.last_seq + 1));
             out.push(decode(execution_id, c, start));
@@ -143,7 +158,12 @@ impl LogHub {
 
     /// The seq after the last persisted one (0 when nothing is stored).
     pub async fn persisted_end(&self, execution_id: &str) -> Result<u64, StoreError> {
-        Ok(self.inner.store.log_last_seq(execution_id).await?.map_or(0, |s| s + 1))
+        Ok(self
+            .inner
+            .store
+            .log_last_seq(execution_id)
+            .await?
+            .map_or(0, |s| s + 1))
     }
 
     /// Finds where `Tail` starts in the persisted history below seq `below`; `None` when
@@ -156,7 +176,11 @@ impl LogHub {
     ) -> Result<Option<u64>, StoreError> {
         let mut before = below;
         loop {
-            let chunks = self.inner.store.log_chunks_before(execution_id, before, 8).await?;
+            let chunks = self
+                .inner
+                .store
+                .log_chunks_before(execution_id, before, 8)
+                .await?;
             if chunks.is_empty() {
                 return Ok(None);
             }
@@ -176,14 +200,26 @@ impl LogHub {
 
 fn decode(execution_id: &str, c: crate::store::StoredLogChunk, from: u64) -> Persisted {
     if c.gap {
-        return Persisted::Gap { from: from.max(c.first_seq), to: c.last_seq };
+        return Persisted::Gap {
+            from: from.max(c.first_seq),
+            to: c.last_seq,
+        };
     }
     let mut recs = Vec::new();
-    match chunk::decode(c.first_seq, c.last_seq, &Bytes::from(c.records), from, &mut recs) {
+    match chunk::decode(
+        c.first_seq,
+        c.last_seq,
+        &Bytes::from(c.records),
+        from,
+        &mut recs,
+    ) {
         Ok(()) => Persisted::Records(recs),
         Err(e) => {
             tracing::error!(execution = %execution_id, error = %e, "corrupt log chunk; reporting it as a gap");
-            Persisted::Gap { from: from.max(c.first_seq), to: c.last_seq }
+            Persisted::Gap {
+                from: from.max(c.first_seq),
+                to: c.last_seq,
+            }
         }
     }
 }

@@ -59,7 +59,12 @@ pub(super) async fn run(mut rx: mpsc::UnboundedReceiver<PersistMsg>, store: Stor
         let mut flushes = Vec::new();
         for msg in batch.drain(..) {
             match msg {
-                PersistMsg::Chunk { log, first_seq, last_seq, records } => {
+                PersistMsg::Chunk {
+                    log,
+                    first_seq,
+                    last_seq,
+                    records,
+                } => {
                     rows.push(LogChunkRow {
                         execution_id: log.execution_id.clone(),
                         job_id: log.job_id.clone(),
@@ -88,8 +93,10 @@ pub(super) async fn run(mut rx: mpsc::UnboundedReceiver<PersistMsg>, store: Stor
             }
         }
         if !rows.is_empty() {
-            let summary: Vec<(String, u64, u64)> =
-                rows.iter().map(|r| (r.execution_id.clone(), r.first_seq, r.last_seq)).collect();
+            let summary: Vec<(String, u64, u64)> = rows
+                .iter()
+                .map(|r| (r.execution_id.clone(), r.first_seq, r.last_seq))
+                .collect();
             if let Err(e) = store.append_log_chunks(rows).await {
                 tracing::error!(error = %e, chunks = ?summary, "persisting log chunks failed; readers will see a gap");
             }
@@ -100,7 +107,10 @@ pub(super) async fn run(mut rx: mpsc::UnboundedReceiver<PersistMsg>, store: Stor
         if !finished.is_empty() {
             let mut map = logs.lock().unwrap_or_else(|e| e.into_inner());
             for log in finished {
-                if map.get(&log.execution_id).is_some_and(|l| Arc::ptr_eq(l, &log)) {
+                if map
+                    .get(&log.execution_id)
+                    .is_some_and(|l| Arc::ptr_eq(l, &log))
+                {
                     map.remove(&log.execution_id);
                 }
             }

@@ -30,6 +30,8 @@ use crate::jobs::{JobError, Jobs};
 const FRAME_TARGET: usize = 32 * 1024;
 /// Bytes copied from memory per read.
 const READ_BYTES: usize = 64 * 1024;
+/// Capacity an idle follower keeps in its body buffer.
+const IDLE_CAPACITY: usize = 1024;
 /// Persisted chunks fetched per query.
 const DB_CHUNKS: u32 = 4;
 
@@ -78,12 +80,15 @@ pub fn open(
         ctx,
         q: query,
         phase: Phase::Resolve,
-        buf: Vec::with_capacity(FRAME_TARGET + READ_BYTES),
+        buf: Vec::with_capacity(IDLE_CAPACITY),
+        waited: false,
         job_rx: None,
         watching: true,
         last: state,
     };
-    futures::stream::unfold(follower, |mut f| async move { f.next_chunk().await.map(|b| (Ok(b), f)) })
+    futures::stream::unfold(follower, |mut f| async move {
+        f.next_chunk().await.map(|b| (Ok(b), f))
+    })
 }
 
 enum Phase {
@@ -142,6 +147,9 @@ struct Follower {
     watching: bool,
     /// The latest job state seen.
     last: Arc<JobState>,
+    /// Whether the stream waited for the execution to start (then all of its log is
+    /// new, even without history).
+    waited: bool,
 }
 
 impl Drop for Follower {
@@ -183,8 +191,17 @@ impl Follower {
         loop {
             if !self.buf.is_empty() {
                 self.heartbeat_at = Instant::now() + self.ctx.heartbeat;
-                let out = Bytes::copy_from_slice(&self.buf);
-                self.buf.clear();
+                // Small chunks are copied; big ones hand over the buffer itself.
+                let out = if self.buf.len() <= 4096 {
+                    let out = Bytes::copy_from_slice(&self.buf);
+                    self.buf.clear();
+                    out
+                } else {
+                    Bytes::from(std::mem::replace(
+                        &mut self.buf,
+                        Vec::with_capacity(IDLE_CAPACITY),
+                    ))
+                };
                 return Some(out);
             }
             if matches!(self.phase, Phase::Done) {
@@ -204,7 +221,14 @@ impl Follower {
                 tracing::error!(job = %self.q.job_id, error = %e, "log stream failed");
                 self.phase = Phase::Done;
                 let state = self.last.state.to_string();
-                self.q.format.end(&mut self.buf, &End { reason: EndReason::Error, state, exit_code: None });
+                self.q.format.end(
+                    &mut self.buf,
+                    &End {
+                        reason: EndReason::Error,
+                        state,
+                        exit_code: None,
+                    },
+                );
             }
         }
     }
@@ -213,10 +237,20 @@ impl Follower {
     fn finish(&mut self, reason: EndReason) {
         let exec = self.execution(&self.last);
         let (state, exit_code) = match exec {
-            Some(e) => (e.state.to_string(), e.run_output.as_ref().map(|r| r.exit_code)),
+            Some(e) => (
+                e.state.to_string(),
+                e.run_output.as_ref().map(|r| r.exit_code),
+            ),
             None => (self.last.state.to_string(), None),
         };
-        self.q.format.end(&mut self.buf, &End { reason, state, exit_code });
+        self.q.format.end(
+            &mut self.buf,
+            &End {
+                reason,
+                state,
+                exit_code,
+            },
+        );
         self.phase = Phase::Done;
     }
 
@@ -274,6 +308,7 @@ impl Follower {
             return Ok(());
         }
         self.phase = Phase::Resolve;
+        self.waited = true;
         self.wait_job().await;
         Ok(())
     }
@@ -285,12 +320,19 @@ impl Follower {
             Some(l) => l.progress().next_seq,
             None => self.hub.persisted_end(&execution_id).await?,
         };
-        let mut next = if self.q.with_history { 0 } else { end };
+        let mut next = if self.q.with_history || self.waited {
+            0
+        } else {
+            end
+        };
         if let Some(after) = self.q.after_seq {
             next = next.max(after.saturating_add(1));
         }
         if let Some(n) = self.q.tail {
-            next = next.max(self.tail_start(&execution_id, live.as_deref(), n, end).await?);
+            next = next.max(
+                self.tail_start(&execution_id, live.as_deref(), n, end)
+                    .await?,
+            );
         }
         Ok(Cursor {
             progress: live.as_ref().map(|l| l.subscribe()),
@@ -304,17 +346,36 @@ impl Follower {
         })
     }
 
-    async fn tail_start(&self, id: &str, live: Option<&ExecLog>, n: u64, end: u64) -> Result<u64, JobError> {
+    async fn tail_start(
+        &self,
+        id: &str,
+        live: Option<&ExecLog>,
+        n: u64,
+        end: u64,
+    ) -> Result<u64, JobError> {
         if n == 0 {
             return Ok(end);
         }
-        let counter = TailCounter { remaining: n, filter: self.q.filter };
+        let counter = TailCounter {
+            remaining: n,
+            filter: self.q.filter,
+        };
         let (counter, below) = match live.map(|l| l.tail_scan(counter)) {
             Some(TailScan::Found(start)) => return Ok(start),
-            Some(TailScan::Need { remaining, below }) => (TailCounter { remaining, ..counter }, below),
+            Some(TailScan::Need { remaining, below }) => (
+                TailCounter {
+                    remaining,
+                    ..counter
+                },
+                below,
+            ),
             None => (counter, u64::MAX),
         };
-        Ok(self.hub.persisted_tail(id, below, counter).await?.unwrap_or(0))
+        Ok(self
+            .hub
+            .persisted_tail(id, below, counter)
+            .await?
+            .unwrap_or(0))
     }
 
     async fn stream(&mut self, mut cur: Box<Cursor>) -> Result<(), JobError> {
@@ -330,6 +391,9 @@ impl Follower {
             Pumped::Waiting => {
                 self.flush_gap(&mut cur);
                 if self.buf.is_empty() {
+                    // Idle followers keep little memory.
+                    self.buf.shrink_to(IDLE_CAPACITY);
+                    cur.recs.shrink_to(16);
                     if let Some(rx) = &mut cur.progress {
                         let woke = wait(&self.ctx.shutdown, self.heartbeat_at, async {
                             let _ = rx.changed().await;
@@ -391,7 +455,10 @@ impl Follower {
     /// must hold everything below it, so nothing found is a gap. False when the database
     /// has nothing more.
     async fn fetch(&mut self, cur: &mut Cursor, upto: Option<u64>) -> Result<bool, JobError> {
-        let items = self.hub.persisted_from(&cur.execution_id, cur.next, DB_CHUNKS).await?;
+        let items = self
+            .hub
+            .persisted_from(&cur.execution_id, cur.next, DB_CHUNKS)
+            .await?;
         if items.is_empty() {
             if let Some(upto) = upto.filter(|&u| u > cur.next) {
                 self.gap(cur, cur.next, upto - 1);

@@ -162,22 +162,38 @@ mod tests {
     #[tokio::test]
     async fn chunks_round_trip_and_are_found_by_seq() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&StoreOptions::in_dir(dir.path())).await.unwrap();
+        let store = Store::open(&StoreOptions::in_dir(dir.path()))
+            .await
+            .unwrap();
         assert_eq!(store.log_last_seq("e-1").await.unwrap(), None);
         assert_eq!(store.log_persisted_bytes("e-1").await.unwrap(), 0);
         store
-            .append_log_chunks(vec![row(0, 9, false), row(10, 19, false), row(20, 29, true)])
+            .append_log_chunks(vec![
+                row(0, 9, false),
+                row(10, 19, false),
+                row(20, 29, true),
+            ])
             .await
             .unwrap();
         let from = store.log_chunks_from("e-1", 12, 10).await.unwrap();
-        assert_eq!(from.iter().map(|c| c.first_seq).collect::<Vec<_>>(), vec![10, 20]);
+        assert_eq!(
+            from.iter().map(|c| c.first_seq).collect::<Vec<_>>(),
+            vec![10, 20]
+        );
         assert!(from[1].gap && from[1].records.is_empty());
         assert_eq!(from[0].records, vec![1, 2, 3]);
         let before = store.log_chunks_before("e-1", 20, 10).await.unwrap();
-        assert_eq!(before.iter().map(|c| c.first_seq).collect::<Vec<_>>(), vec![10, 0]);
+        assert_eq!(
+            before.iter().map(|c| c.first_seq).collect::<Vec<_>>(),
+            vec![10, 0]
+        );
         assert_eq!(store.log_last_seq("e-1").await.unwrap(), Some(29));
         assert_eq!(store.log_persisted_bytes("e-1").await.unwrap(), 200);
-        assert!(store.log_chunks_from("e-2", 0, 10).await.unwrap().is_empty());
+        assert!(store
+            .log_chunks_from("e-2", 0, 10)
+            .await
+            .unwrap()
+            .is_empty());
         store.close().await;
     }
 }
