@@ -163,6 +163,20 @@ mod tests {
     }
 
     #[test]
+    fn the_openapi_document_describes_the_logs_route_and_frames() {
+        let yaml = crate::api::openapi::yaml();
+        for needle in [
+            "/requester/logs:",
+            "LogsPayload",
+            "LogFrame",
+            "application/x-ndjson",
+            "text/event-stream",
+        ] {
+            assert!(yaml.contains(needle), "{needle} missing from openapi.yaml");
+        }
+    }
+
+    #[test]
     fn last_event_id_must_be_a_seq() {
         let mut h = HeaderMap::new();
         assert_eq!(last_event_id(&h).unwrap(), None);

@@ -108,6 +108,7 @@ struct Cursor {
     execution_id: String,
     /// The live log, when the execution's log was still in the hub at start.
     live: Option<Arc<ExecLog>>,
+    /// Wakes the follower when the live log grows or ends.
     progress: Option<watch::Receiver<Progress>>,
     /// The next seq to deliver.
     next: u64,

@@ -9,96 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-
-/// A signed logs payload for `job` with `extra` fields merged in.
-fn payload(app: &TestApp, job: &str, extra: Value) -> String {
-    let mut p = json!({"ClientID": app.signer.client_id(), "JobID": job});
-    if let (Some(p), Some(extra)) = (p.as_object_mut(), extra.as_object()) {
-        p.extend(extra.clone());
-    }
-    p.to_string()
-}
-
-async fn open(app: &TestApp, payload: &str, headers: &[(&str, &str)]) -> reqwest::Response {
-    let mut req = app
-        .http
-        .post(app.url("/requester/logs"))
-        .body(app.signer.envelope(payload));
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    req.send().await.expect("logs request sent")
-}
-
-/// Reads an NDJSON body frame by frame, as the chunks arrive.
-struct Frames {
-    resp: reqwest::Response,
-    buf: Vec<u8>,
-}
-
-impl Frames {
-    fn new(resp: reqwest::Response) -> Self {
-        assert_eq!(resp.status(), StatusCode::OK);
-        Self {
-            resp,
-            buf: Vec::new(),
-        }
-    }
-
-    async fn next(&mut self) -> Option<Value> {
-        let read = async {
-            loop {
-                if let Some(pos) = self.buf.iter().position(|&b| b == b'\n') {
-                    let line: Vec<u8> = self.buf.drain(..=pos).collect();
-                    return Some(serde_json::from_slice(&line).expect("each line is JSON"));
-                }
-                match self.resp.chunk().await {
-                    Ok(Some(c)) => self.buf.extend_from_slice(&c),
-                    _ => return None,
-                }
-            }
-        };
-        tokio::time::timeout(Duration::from_secs(60), read)
-            .await
-            .expect("a frame within 60 s")
-    }
-
-    async fn rest(mut self) -> Vec<Value> {
-        let mut out = Vec::new();
-        while let Some(f) = self.next().await {
-            out.push(f);
-        }
-        out
-    }
-}
-
-async fn frames(app: &TestApp, job: &str, extra: Value) -> Vec<Value> {
-    Frames::new(open(app, &payload(app, job, extra), &[]).await)
-        .rest()
-        .await
-}
-
-fn records(frames: &[Value]) -> Vec<&Value> {
-    frames.iter().filter(|f| f["Tag"] != 0).collect()
-}
-
-fn texts(frames: &[Value]) -> Vec<String> {
-    records(frames)
-        .iter()
-        .map(|f| f["Data"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-fn end(frames: &[Value]) -> &Value {
-    let last = frames.last().expect("at least the End record");
-    assert!(last["End"].is_object(), "the last record is End: {last}");
-    assert_eq!(frames.iter().filter(|f| f.get("End").is_some()).count(), 1);
-    &last["End"]
-}
-
-fn sh(script: &str) -> Value {
-    exec_spec(&["sh", "-c", script])
-}
+use crate::log_client::*;
 
 const BOTH_STREAMS: &str =
     "i=1; while [ $i -le 20 ]; do echo \"out $i\"; sleep 0.01; echo \"err $i\" >&2; sleep 0.01; i=$((i+1)); done";
@@ -217,67 +128,6 @@ async fn a_disconnected_follower_resumes_with_after_seq_and_last_event_id_withou
         "{}",
         last.data
     );
-}
-
-/// One SSE event.
-#[derive(Debug)]
-struct Event {
-    id: Option<String>,
-    event: Option<String>,
-    data: String,
-}
-
-struct Sse {
-    resp: reqwest::Response,
-    buf: String,
-}
-
-impl Sse {
-    fn new(resp: reqwest::Response) -> Self {
-        assert_eq!(resp.status(), StatusCode::OK);
-        Self {
-            resp,
-            buf: String::new(),
-        }
-    }
-
-    async fn next(&mut self) -> Option<Event> {
-        loop {
-            if let Some(pos) = self.buf.find("\n\n") {
-                let block: String = self.buf.drain(..pos + 2).collect();
-                let mut ev = Event {
-                    id: None,
-                    event: None,
-                    data: String::new(),
-                };
-                for line in block.lines() {
-                    if let Some(v) = line.strip_prefix("id: ") {
-                        ev.id = Some(v.to_owned());
-                    } else if let Some(v) = line.strip_prefix("event: ") {
-                        ev.event = Some(v.to_owned());
-                    } else if let Some(v) = line.strip_prefix("data: ") {
-                        ev.data.push_str(v);
-                    }
-                }
-                return Some(ev);
-            }
-            let chunk = tokio::time::timeout(Duration::from_secs(60), self.resp.chunk())
-                .await
-                .expect("an event within 60 s");
-            match chunk {
-                Ok(Some(c)) => self.buf.push_str(std::str::from_utf8(&c).unwrap()),
-                _ => return None,
-            }
-        }
-    }
-
-    async fn rest(mut self) -> Vec<Event> {
-        let mut out = Vec::new();
-        while let Some(e) = self.next().await {
-            out.push(e);
-        }
-        out
-    }
 }
 
 #[tokio::test]
@@ -400,7 +250,7 @@ async fn tail_since_stream_with_history_and_text_select_the_right_records() {
 async fn with_history_false_on_a_running_job_starts_at_the_live_tail() {
     let app = spawn_app().await;
     let id = app
-        .submit_ok(sh("echo early; sleep 1; echo late; sleep 0.2"))
+        .submit_ok(sh("echo early; sleep 2; echo late; sleep 0.2"))
         .await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while texts(&frames(&app, &id, json!({})).await).is_empty() {

@@ -2,6 +2,7 @@
 //! SQLite file and talks to them over HTTP with real signatures.
 
 mod helpers;
+mod log_client;
 
 mod logs;
 mod submit;
