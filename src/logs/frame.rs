@@ -180,15 +180,123 @@ impl Format {
 }
 
 fn record_json(buf: &mut Vec<u8>, r: &LogRecord) {
-    let _ = write!(buf, "{{\"Tag\":{},\"Data\":", r.stream.tag());
-    let _ = serde_json::to_writer(&mut *buf, &*String::from_utf8_lossy(&r.data));
-    let t = time::from_nanos(r.time_ns);
-    let _ = write!(
-        buf,
-        ",\"Seq\":{},\"Time\":\"{}\"}}",
-        r.seq,
-        t.format("%Y-%m-%dT%H:%M:%S%.9fZ")
-    );
+    buf.extend_from_slice(b"{\"Tag\":");
+    push_u64(buf, u64::from(r.stream.tag()));
+    buf.extend_from_slice(b",\"Data\":");
+    push_json_str(buf, &r.data);
+    buf.extend_from_slice(b",\"Seq\":");
+    push_u64(buf, r.seq);
+    buf.extend_from_slice(b",\"Time\":\"");
+    push_time(buf, r.time_ns);
+    buf.extend_from_slice(b"\"}");
+}
+
+/// Writes `n` in decimal.
+fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
+    let mut tmp = [0u8; 20];
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&tmp[i..]);
+}
+
+/// Writes `n` in decimal with at least `width` digits.
+fn push_padded(buf: &mut Vec<u8>, n: u64, width: usize) {
+    let mut tmp = [0u8; 20];
+    let mut i = tmp.len();
+    let mut n = n;
+    while i > tmp.len() - width || n > 0 {
+        i -= 1;
+        tmp[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    buf.extend_from_slice(&tmp[i..]);
+}
+
+/// Writes bytes as a JSON string: ASCII is escaped here, anything else goes through
+/// serde_json after a lossy UTF-8 conversion.
+fn push_json_str(buf: &mut Vec<u8>, data: &[u8]) {
+    if !data.is_ascii() {
+        let _ = serde_json::to_writer(&mut *buf, &*String::from_utf8_lossy(data));
+        return;
+    }
+    buf.push(b'"');
+    let mut start = 0;
+    for (i, &b) in data.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        buf.extend_from_slice(&data[start..i]);
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            buf.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 0xf)],
+            ]);
+        } else {
+            buf.extend_from_slice(escape);
+        }
+        start = i + 1;
+    }
+    buf.extend_from_slice(&data[start..]);
+    buf.push(b'"');
+}
+
+/// Writes unix nanoseconds as RFC 3339 UTC with nine fractional digits.
+fn push_time(buf: &mut Vec<u8>, ns: i64) {
+    const NS: i64 = 1_000_000_000;
+    let (secs, nanos) = (ns.div_euclid(NS), ns.rem_euclid(NS));
+    let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let (era, doe) = (z.div_euclid(146_097), z.rem_euclid(146_097));
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let Ok(year) = u64::try_from(year) else {
+        // Before year 0: never a real log time; keep chrono's spelling.
+        let _ = write!(
+            buf,
+            "{}",
+            time::from_nanos(ns).format("%Y-%m-%dT%H:%M:%S%.9fZ")
+        );
+        return;
+    };
+    let parts = [
+        (year, 4, b'-'),
+        (month as u64, 2, b'-'),
+        (day as u64, 2, b'T'),
+    ];
+    for (v, w, sep) in parts {
+        push_padded(buf, v, w);
+        buf.push(sep);
+    }
+    let sod = sod as u64;
+    for (v, sep) in [(sod / 3600, b':'), (sod / 60 % 60, b':'), (sod % 60, b'.')] {
+        push_padded(buf, v, 2);
+        buf.push(sep);
+    }
+    push_padded(buf, nanos as u64, 9);
+    buf.push(b'Z');
 }
 
 #[cfg(test)]
@@ -295,6 +403,38 @@ mod tests {
             text(|b| Format::Text.gap(b, 1, 2)),
             "[hake: log records 1..=2 were dropped]\n"
         );
+    }
+
+    #[test]
+    fn the_fast_writers_agree_with_serde_json_and_chrono() {
+        for ns in [
+            0,
+            1,
+            999_999_999,
+            1_767_225_600_000_000_123,
+            951_782_400_123_456_789,
+            4_102_444_799_999_999_999,
+            -1,
+        ] {
+            let mut buf = Vec::new();
+            push_time(&mut buf, ns);
+            let want = time::from_nanos(ns)
+                .format("%Y-%m-%dT%H:%M:%S%.9fZ")
+                .to_string();
+            assert_eq!(String::from_utf8(buf).unwrap(), want, "{ns}");
+        }
+        for text in ["plain\n", "q\"b\\s\r\t\u{1}\u{1f}\u{7f}", "", "caf\u{e9}\n"] {
+            let mut buf = Vec::new();
+            push_json_str(&mut buf, text.as_bytes());
+            assert_eq!(
+                String::from_utf8(buf).unwrap(),
+                serde_json::to_string(text).unwrap()
+            );
+        }
+        let mut buf = Vec::new();
+        push_u64(&mut buf, u64::MAX);
+        push_padded(&mut buf, 7, 4);
+        assert_eq!(buf, format!("{}0007", u64::MAX).into_bytes());
     }
 
     #[test]
