@@ -12,10 +12,13 @@ use tokio::sync::{mpsc, oneshot};
 use super::chunk;
 use super::exec_log::ExecLog;
 use super::record::LogRecord;
-use crate::store::{LogChunkRow, Store};
+use crate::store::{LogChunkRow, Store, StoreError};
 
 /// Most messages taken per batch (a chunk is at most a few hundred KB).
 const MAX_BATCH: usize = 32;
+
+/// Wait before the one retry of a failed batch.
+const RETRY_AFTER: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Work for the persister.
 #[derive(Debug)]
@@ -97,7 +100,15 @@ pub(super) async fn run(mut rx: mpsc::UnboundedReceiver<PersistMsg>, store: Stor
                 .iter()
                 .map(|r| (r.execution_id.clone(), r.first_seq, r.last_seq))
                 .collect();
-            if let Err(e) = store.append_log_chunks(rows).await {
+            let rows = Arc::new(rows);
+            let mut result = store.append_log_chunks(rows.clone()).await;
+            if matches!(&result, Err(e) if e.is_unavailable() && !matches!(e, StoreError::WriterGone))
+            {
+                // A busy or briefly failing database: one more try before giving up.
+                tokio::time::sleep(RETRY_AFTER).await;
+                result = store.append_log_chunks(rows).await;
+            }
+            if let Err(e) = result {
                 tracing::error!(error = %e, chunks = ?summary, "persisting log chunks failed; readers will see a gap");
             }
         }

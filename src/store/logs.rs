@@ -168,11 +168,11 @@ mod tests {
         assert_eq!(store.log_last_seq("e-1").await.unwrap(), None);
         assert_eq!(store.log_persisted_bytes("e-1").await.unwrap(), 0);
         store
-            .append_log_chunks(vec![
+            .append_log_chunks(std::sync::Arc::new(vec![
                 row(0, 9, false),
                 row(10, 19, false),
                 row(20, 29, true),
-            ])
+            ]))
             .await
             .unwrap();
         let from = store.log_chunks_from("e-1", 12, 10).await.unwrap();

@@ -8,6 +8,7 @@ mod writer;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -139,7 +140,7 @@ impl Store {
     }
 
     /// Stores sealed log chunks (and gap rows) in the writer's next transaction.
-    pub async fn append_log_chunks(&self, rows: Vec<LogChunkRow>) -> Result<(), StoreError> {
+    pub async fn append_log_chunks(&self, rows: Arc<Vec<LogChunkRow>>) -> Result<(), StoreError> {
         self.call(|tx| Op::LogChunks(rows, tx)).await?
     }
 

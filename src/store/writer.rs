@@ -117,7 +117,7 @@ pub(super) enum Op {
     Commit(Box<Commit>, Reply<()>),
     Nonce(NewNonce, Reply<bool>),
     ExpireNonces(i64, Reply<u64>),
-    LogChunks(Vec<LogChunkRow>, Reply<()>),
+    LogChunks(std::sync::Arc<Vec<LogChunkRow>>, Reply<()>),
     Close(oneshot::Sender<()>),
 }
 
