@@ -14,8 +14,9 @@ use super::exec_log::ExecLog;
 use super::record::LogRecord;
 use crate::store::{LogChunkRow, Store, StoreError};
 
-/// Most messages taken per batch (a chunk is at most a few hundred KB).
-const MAX_BATCH: usize = 32;
+/// Most messages taken per batch (a chunk is at most a few hundred KB; keeping batches
+/// to a few MB keeps the writer's transactions short for the job commits they share).
+const MAX_BATCH: usize = 8;
 
 /// Wait before the one retry of a failed batch.
 const RETRY_AFTER: std::time::Duration = std::time::Duration::from_millis(200);

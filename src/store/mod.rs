@@ -1,6 +1,7 @@
 //! All SQL lives here. SQLite through sqlx: one writer task that batches commits (see
 //! [`writer`]) and a small pool of read connections. Rows hold the wire JSON of jobs,
 //! executions and history records, so reads need no re-assembly beyond one join.
+//! Execution logs are stored as sealed chunks of records (`logs.rs`, table `log_chunks`).
 
 mod logs;
 mod reads;
