@@ -113,13 +113,18 @@ impl Server {
         };
         let store = Store::open(&opts).await.context("opening the database")?;
         let storage = Storage::new(config.clone());
-        let logs = LogHub::new(RingLimits {
-            bytes: config.log_ring_bytes,
-            lines: config.log_ring_lines,
-        });
+        let metrics = Arc::new(Metrics::new());
+        let logs = LogHub::new(
+            RingLimits {
+                bytes: config.log_ring_bytes,
+                lines: config.log_ring_lines,
+            },
+            config.log_max_bytes,
+            store.clone(),
+            metrics.clone(),
+        );
         let engines = build_engines(&config, &storage, &node_id).await?;
         tracing::info!(engines = ?engines.names(), "engines enabled");
-        let metrics = Arc::new(Metrics::new());
         let jobs = Jobs::new(
             store,
             config.clone(),
@@ -187,6 +192,7 @@ impl Server {
             Ok(r) => r.context("server task")?.context("serving")?,
             Err(_) => tracing::warn!("connections still open after the grace period; closing"),
         }
+        app.jobs.logs().close().await;
         app.jobs.store().close().await;
         tracing::info!("stopped");
         Ok(())

@@ -106,6 +106,10 @@ pub struct ServeConfig {
     #[arg(long, env = "HAKE_LOG_MAX_BYTES", default_value_t = 64 * 1024 * 1024)]
     pub log_max_bytes: u64,
 
+    /// Seconds of silence after which a log stream sends a heartbeat record.
+    #[arg(long, env = "HAKE_LOG_HEARTBEAT_SECS", default_value_t = 15.0)]
+    pub log_heartbeat_secs: f64,
+
     /// Largest page `list` returns (also what `max_jobs: 0` means).
     #[arg(long, env = "HAKE_LIST_PAGE_CAP", default_value_t = 1000)]
     pub list_page_cap: usize,
@@ -143,6 +147,14 @@ impl ServeConfig {
             Some(u) => u.trim_end_matches('/').to_owned(),
             None => format!("http://{}", self.listen),
         }
+    }
+
+    /// The log-stream heartbeat interval (at least 10 ms; 15 s when the flag is not a
+    /// valid duration).
+    pub fn log_heartbeat(&self) -> std::time::Duration {
+        std::time::Duration::try_from_secs_f64(self.log_heartbeat_secs)
+            .unwrap_or(std::time::Duration::from_secs(15))
+            .max(std::time::Duration::from_millis(10))
     }
 
     /// Executions allowed at once.

@@ -272,3 +272,112 @@ pub struct PeerInfo {
     /// Listen addresses.
     pub addrs: Vec<String>,
 }
+
+/// A signed `logs` request.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LogsRequest {
+    /// base64 public key.
+    pub client_public_key: String,
+    /// base64 signature over the payload bytes exactly as sent.
+    pub signature: String,
+    /// The payload.
+    pub payload: LogsPayload,
+}
+
+/// Payload of `logs`: Bacalhau's fields plus hake's optional extensions.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct LogsPayload {
+    /// The caller (must own the job).
+    #[serde(rename = "ClientID", default)]
+    pub client_id: String,
+    /// Full id or unique prefix (≥ 8 characters).
+    #[serde(rename = "JobID", default)]
+    pub job_id: String,
+    /// The execution (`ComputeReference`); the job's latest when empty.
+    #[serde(
+        rename = "ExecutionID",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub execution_id: String,
+    /// Start from the first record (default true); false starts at the live tail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with_history: Option<bool>,
+    /// Keep the stream open until the execution is terminal, waiting for the job to be
+    /// scheduled and started if needed.
+    #[serde(default)]
+    pub follow: bool,
+    /// Extension: start after this seq (resume); negative means no constraint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_seq: Option<i64>,
+    /// Extension: only records that arrived at or after this unix time in ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since_ms: Option<i64>,
+    /// Extension: start at the last N lines (after the other filters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tail: Option<u64>,
+    /// Extension: `stdout`, `stderr` or `all` (default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<String>,
+    /// Extension: unix ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<i64>,
+    /// Extension: nonce.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+}
+signed_payload!(LogsPayload);
+
+/// One record of a log stream: an NDJSON line, or the `data:` of an SSE event. `Tag` 1
+/// and 2 carry a line of stdout or stderr; `Tag` 0 carries exactly one of `Gap`,
+/// `Heartbeat` or `End` (always the last record).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct LogFrame {
+    /// 0 control, 1 stdout, 2 stderr.
+    pub tag: u8,
+    /// The line (lossy UTF-8, with its newline when it had one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    /// The record's position in the execution's log (from 0, over both streams).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// Arrival time, RFC 3339 with nanoseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+    /// Records that are no longer held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap: Option<LogGap>,
+    /// Sent after a period of silence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat: Option<bool>,
+    /// The last record of every stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<LogEnd>,
+}
+
+/// Records `From..=To` are not held (dropped past the per-execution cap).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct LogGap {
+    /// First missing seq.
+    pub from: u64,
+    /// Last missing seq.
+    pub to: u64,
+}
+
+/// Why the stream ended.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct LogEnd {
+    /// `completed`, `failed`, `cancelled`, `timed_out`, `server_shutdown`; without
+    /// `Follow`: `caught_up` (the execution still runs) or `not_started` (no execution
+    /// yet); `error` when the server could not read the log.
+    pub reason: String,
+    /// The execution's state (the job's when it has no execution).
+    pub state: String,
+    /// The exit code, when the execution has a RunOutput.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+}

@@ -5,6 +5,7 @@
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod logs;
 mod node;
 pub mod openapi;
 pub mod requester;
@@ -45,7 +46,8 @@ fn prefixed() -> Router<AppState> {
         .route("/states", post(requester::states).get(requester::states))
         .route("/events", post(requester::events).get(requester::events))
         .route("/results", post(requester::results).get(requester::results))
-        .route("/cancel", post(requester::cancel).get(requester::cancel));
+        .route("/cancel", post(requester::cancel).get(requester::cancel))
+        .route("/logs", post(logs::logs).get(logs::logs));
     Router::new()
         .nest("/requester", requester)
         .route("/version", post(node::version).get(node::version))

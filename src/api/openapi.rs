@@ -5,7 +5,7 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse};
 use utoipa::OpenApi;
 
-use super::{dto, error, node, requester, results};
+use super::{dto, error, logs, node, requester, results};
 use crate::jobs::model;
 
 /// The API description.
@@ -18,7 +18,7 @@ use crate::jobs::model;
     ),
     paths(
         requester::submit, requester::list, requester::states, requester::events,
-        requester::results, requester::cancel,
+        requester::results, requester::cancel, logs::logs,
         node::version, node::livez, node::readyz, node::healthz, node::node_info, node::id,
         node::metrics, results::download,
     ),
@@ -30,6 +30,7 @@ use crate::jobs::model;
         dto::StateRequest, dto::ResultsResponse, dto::EventsRequest, dto::EventsResponse,
         dto::EventFilterOptions, dto::VersionRequest, dto::VersionResponse, dto::BuildVersionInfo,
         dto::NodeInfo, dto::PeerInfo,
+        dto::LogsRequest, dto::LogsPayload, dto::LogFrame, dto::LogGap, dto::LogEnd,
         model::Job, model::Metadata, model::RequesterInfo, model::Spec, model::PublisherSpec,
         model::DockerSpec, model::LanguageSpec, model::WasmSpec, model::ExecSpec, model::Resources,
         model::NetworkConfig, model::LabelSelector, model::Deal, model::StorageSpec, model::JobState,
@@ -38,7 +39,7 @@ use crate::jobs::model;
         model::Network, model::JobStateType, model::ExecutionStateType, model::HistoryType,
     )),
     tags(
-        (name = "requester", description = "Jobs: submit, list, states, events, results, cancel"),
+        (name = "requester", description = "Jobs: submit, list, states, events, results, cancel, logs"),
         (name = "node", description = "Version, health and metrics"),
         (name = "results", description = "Published outputs"),
     )

@@ -13,6 +13,7 @@ use super::service::{Jobs, LiveJob};
 use super::state::{self, Event, Outcome};
 use super::JobError;
 use crate::engines::RunContext;
+use crate::logs::LogSink;
 use crate::time;
 
 /// Why an execution was stopped from outside.
@@ -65,18 +66,31 @@ impl Jobs {
                 node_id: self.inner.node_id.clone(),
                 timeout_at,
             };
+            // The log opens before the execution becomes visible: a follower that sees the
+            // execution finds its log in the hub, or (once ended) all of it in the database.
+            let sink = self.inner.logs.open(
+                &job_id,
+                &execution_id,
+                self.inner.config.output_capture_bytes,
+            );
             match self.transition(&live, start).await {
                 Ok(_) => {}
-                Err(JobError::Terminal { .. }) => return,
+                Err(JobError::Terminal { .. }) => {
+                    sink.end();
+                    return;
+                }
                 Err(e) => {
                     tracing::error!(job = %job_id, error = %e, "could not start execution");
+                    sink.end();
                     return;
                 }
             }
             let this = self.clone();
             let l = live.clone();
-            live.tasks
-                .spawn(async move { this.run_execution(l, execution_id, timeout, permit).await });
+            live.tasks.spawn(async move {
+                this.run_execution(l, execution_id, timeout, permit, sink)
+                    .await
+            });
         }
     }
 
@@ -86,6 +100,7 @@ impl Jobs {
         execution_id: String,
         timeout: Duration,
         _permit: OwnedSemaphorePermit,
+        sink: LogSink,
     ) {
         let job = live.job.clone();
         let job_id = job.metadata.id.clone();
@@ -98,11 +113,6 @@ impl Jobs {
             (timeout > Duration::ZERO).then_some(timeout),
             reason.clone(),
         ));
-        let sink = self.inner.logs.open(
-            &job_id,
-            &execution_id,
-            self.inner.config.output_capture_bytes,
-        );
 
         let workspace = match self.inner.storage.prepare(&job, &execution_id).await {
             Ok(ws) => Some(Arc::new(ws)),

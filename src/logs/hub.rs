@@ -1,16 +1,19 @@
-//! The log hub: one [`ExecLog`] per running execution, each with its ring, its bounded
-//! `RunOutput` capture and a watch that wakes followers when records arrive.
+//! The log hub: one [`ExecLog`] per live execution (until its tail is committed), the
+//! persister task that writes sealed chunks to SQLite, and the reads of persisted history.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, oneshot};
 
-use super::record::{LogRecord, MAX_RECORD_BYTES};
-use super::ring::Ring;
+use super::chunk;
+use super::exec_log::{ExecLimits, ExecLog, TailCounter};
+use super::persist::{self, LogMap, PersistMsg};
+use super::record::LogRecord;
 use crate::jobs::model::{LogStream, RunCommandResult};
-use crate::time;
+use crate::metrics::Metrics;
+use crate::store::{Store, StoreError};
 
 /// Ring sizes.
 #[derive(Debug, Clone, Copy)]
@@ -29,168 +32,195 @@ pub struct LogHub {
 
 #[derive(Debug)]
 struct HubInner {
-    limits: RingLimits,
-    /// Logs of running executions, by execution id.
-    execs: Mutex<HashMap<String, Arc<ExecLog>>>,
+    limits: ExecLimits,
+    store: Store,
+    metrics: Arc<Metrics>,
+    /// Logs of live executions (and of ended ones until their tail is committed).
+    execs: LogMap,
+    /// Queue of the persister task; each live log holds a clone.
+    persist: mpsc::UnboundedSender<PersistMsg>,
 }
 
-/// The log of one execution while it runs.
-#[derive(Debug)]
-pub struct ExecLog {
-    /// The job.
-    pub job_id: String,
-    /// The execution.
-    pub execution_id: String,
-    /// Ring, partial lines and captures; held briefly by writers and readers.
-    state: Mutex<ExecState>,
-    /// The next seq to be written, and whether the log has ended; followers wait on it.
-    progress: watch::Sender<Progress>,
-}
-
-/// How far a log has got.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Progress {
-    /// The seq the next record will get.
-    pub next_seq: u64,
-    /// No more records will come.
-    pub ended: bool,
-}
-
-#[derive(Debug)]
-struct ExecState {
-    ring: Ring,
-    partial: [Vec<u8>; 2],
-    capture: [Capture; 2],
-}
-
-#[derive(Debug)]
-struct Capture {
-    data: Vec<u8>,
-    limit: usize,
-    truncated: bool,
-}
-
-impl Capture {
-    fn add(&mut self, bytes: &[u8]) {
-        let room = self.limit.saturating_sub(self.data.len());
-        if bytes.len() > room {
-            self.truncated = true;
-        }
-        self.data.extend_from_slice(&bytes[..bytes.len().min(room)]);
-    }
-
-    fn text(&self) -> String {
-        let mut s = String::from_utf8_lossy(&self.data).into_owned();
-        if self.truncated {
-            // A cut may have split a multi-byte character into a replacement char: fine.
-            s.shrink_to_fit();
-        }
-        s
-    }
-}
-
-fn idx(stream: LogStream) -> usize {
-    match stream {
-        LogStream::Stdout => 0,
-        LogStream::Stderr => 1,
-    }
+/// What the database holds from some seq on, in seq order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Persisted {
+    /// Consecutive records.
+    Records(Vec<LogRecord>),
+    /// Records `from..=to` are not held (dropped past the cap, or lost to a failed
+    /// write or a corrupt chunk).
+    Gap {
+        /// First missing seq.
+        from: u64,
+        /// Last missing seq.
+        to: u64,
+    },
 }
 
 impl LogHub {
-    /// A hub whose rings hold at most `limits`.
-    pub fn new(limits: RingLimits) -> Self {
+    /// A hub whose rings hold at most `ring`, that persists at most `max_bytes` of log
+    /// data per execution into `store`. Spawns the persister task.
+    pub fn new(ring: RingLimits, max_bytes: u64, store: Store, metrics: Arc<Metrics>) -> Self {
+        let limits = ExecLimits {
+            ring_bytes: ring.bytes,
+            ring_lines: ring.lines,
+            max_bytes,
+            chunk_bytes: (ring.bytes / 4).clamp(4 * 1024, 256 * 1024),
+            chunk_lines: (ring.lines / 4).clamp(16, 4096),
+        };
+        let execs: LogMap = Arc::new(Mutex::new(HashMap::new()));
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(persist::run(rx, store.clone(), execs.clone()));
         Self {
             inner: Arc::new(HubInner {
                 limits,
-                execs: Mutex::new(HashMap::new()),
+                store,
+                metrics,
+                execs,
+                persist: tx,
             }),
         }
     }
 
     /// Opens the log of a starting execution and returns its sink.
     pub fn open(&self, job_id: &str, execution_id: &str, capture_bytes: usize) -> LogSink {
-        let log = Arc::new(ExecLog {
-            job_id: job_id.to_owned(),
-            execution_id: execution_id.to_owned(),
-            state: Mutex::new(ExecState {
-                ring: Ring::new(self.inner.limits.bytes, self.inner.limits.lines),
-                partial: [Vec::new(), Vec::new()],
-                capture: [
-                    Capture {
-                        data: Vec::new(),
-                        limit: capture_bytes,
-                        truncated: false,
-                    },
-                    Capture {
-                        data: Vec::new(),
-                        limit: capture_bytes,
-                        truncated: false,
-                    },
-                ],
-            }),
-            progress: watch::channel(Progress {
-                next_seq: 0,
-                ended: false,
-            })
-            .0,
-        });
-        self.inner
-            .execs
-            .lock()
-            .expect("log hub")
-            .insert(execution_id.to_owned(), log.clone());
-        LogSink {
-            log,
-            hub: self.clone(),
+        let log = Arc::new(ExecLog::new(
+            job_id,
+            execution_id,
+            capture_bytes,
+            self.inner.limits,
+            self.inner.persist.clone(),
+            self.inner.metrics.clone(),
+        ));
+        self.map().insert(execution_id.to_owned(), log.clone());
+        LogSink { log }
+    }
+
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<ExecLog>>> {
+        self.inner.execs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The log of an execution while it is live or its tail is not committed yet. When
+    /// this answers `None` for an execution that has started, its whole log is in the
+    /// database.
+    pub fn get(&self, execution_id: &str) -> Option<Arc<ExecLog>> {
+        self.map().get(execution_id).cloned()
+    }
+
+    /// Execution logs held in memory.
+    pub fn live_count(&self) -> usize {
+        self.map().len()
+    }
+
+    /// Metrics (followers and gaps are counted by the streams).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
+    /// Waits until every chunk sealed so far is committed (call before closing the
+    /// store at shutdown).
+    pub async fn close(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.inner.persist.send(PersistMsg::Flush(tx)).is_ok() {
+            let _ = rx.await;
         }
     }
 
-    /// The live log of an execution, while it runs.
-    pub fn get(&self, execution_id: &str) -> Option<Arc<ExecLog>> {
-        self.inner
-            .execs
-            .lock()
-            .expect("log hub")
-            .get(execution_id)
-            .cloned()
+    /// Persisted history of an execution from seq `from` on: up to `max_chunks` chunks,
+    /// decoded, in seq order. A hole between chunks (a failed write) or a corrupt chunk
+    /// comes back as a [`Persisted::Gap`]; an empty answer means nothing is stored at or
+    /// after `from`.
+    pub async fn persisted_from(
+        &self,
+        execution_id: &str,
+        from: u64,
+        max_chunks: u32,
+    ) -> Result<Vec<Persisted>, StoreError> {
+        let chunks = self
+            .inner
+            .store
+            .log_chunks_from(execution_id, from, max_chunks)
+            .await?;
+        let mut out = Vec::with_capacity(chunks.len() * 2);
+        let mut expect = from;
+        for c in chunks {
+            if c.first_seq > expect {
+                out.push(Persisted::Gap {
+                    from: expect,
+                    to: c.first_seq - 1,
+                });
+            }
+            let (start, next) = (expect.max(c.first_seq), expect.max(c.last_seq + 1));
+            out.push(decode(execution_id, c, start));
+            expect = next;
+        }
+        Ok(out)
     }
 
-    /// Live execution logs.
-    pub fn live_count(&self) -> usize {
-        self.inner.execs.lock().expect("log hub").len()
+    /// The seq after the last persisted one (0 when nothing is stored).
+    pub async fn persisted_end(&self, execution_id: &str) -> Result<u64, StoreError> {
+        Ok(self
+            .inner
+            .store
+            .log_last_seq(execution_id)
+            .await?
+            .map_or(0, |s| s + 1))
+    }
+
+    /// Finds where `Tail` starts in the persisted history below seq `below`; `None` when
+    /// the history holds fewer matching records (start from the beginning).
+    pub async fn persisted_tail(
+        &self,
+        execution_id: &str,
+        below: u64,
+        mut counter: TailCounter,
+    ) -> Result<Option<u64>, StoreError> {
+        let mut before = below;
+        loop {
+            let chunks = self
+                .inner
+                .store
+                .log_chunks_before(execution_id, before, 8)
+                .await?;
+            if chunks.is_empty() {
+                return Ok(None);
+            }
+            for c in chunks {
+                before = c.first_seq;
+                if let Persisted::Records(recs) = decode(execution_id, c, 0) {
+                    for r in recs.iter().rev().filter(|r| r.seq < below) {
+                        if let Some(start) = counter.visit(r) {
+                            return Ok(Some(start));
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
-impl ExecLog {
-    /// Watches progress (new records, the end).
-    pub fn subscribe(&self) -> watch::Receiver<Progress> {
-        self.progress.subscribe()
-    }
-
-    /// Copies records with seq ≥ `from`, up to about `max_bytes`. Returns the first seq the
-    /// ring still holds at or after `from`.
-    pub fn read_from(&self, from: u64, max_bytes: usize, out: &mut Vec<LogRecord>) -> u64 {
-        self.state
-            .lock()
-            .expect("exec log")
-            .ring
-            .read_from(from, max_bytes, out)
-    }
-
-    fn append(&self, stream: LogStream, data: Bytes) {
-        let mut evicted = Vec::new();
-        let next = {
-            let mut st = self.state.lock().expect("exec log");
-            let rec = LogRecord {
-                seq: 0,
-                time_ns: time::to_nanos(time::now()),
-                stream,
-                data,
-            };
-            st.ring.push(rec, &mut evicted);
-            st.ring.next_seq()
+fn decode(execution_id: &str, c: crate::store::StoredLogChunk, from: u64) -> Persisted {
+    if c.gap {
+        return Persisted::Gap {
+            from: from.max(c.first_seq),
+            to: c.last_seq,
         };
-        self.progress.send_modify(|p| p.next_seq = next);
+    }
+    let mut recs = Vec::new();
+    match chunk::decode(
+        c.first_seq,
+        c.last_seq,
+        &Bytes::from(c.records),
+        from,
+        &mut recs,
+    ) {
+        Ok(()) => Persisted::Records(recs),
+        Err(e) => {
+            tracing::error!(execution = %execution_id, error = %e, "corrupt log chunk; reporting it as a gap");
+            Persisted::Gap {
+                from: from.max(c.first_seq),
+                to: c.last_seq,
+            }
+        }
     }
 }
 
@@ -198,161 +228,33 @@ impl ExecLog {
 #[derive(Debug, Clone)]
 pub struct LogSink {
     log: Arc<ExecLog>,
-    hub: LogHub,
 }
 
 impl LogSink {
     /// Adds output bytes of one stream; complete lines become records at once, longer
     /// than 64 KiB lines are split.
     pub fn write(&self, stream: LogStream, bytes: &[u8]) {
-        let mut lines = Vec::new();
-        {
-            let mut st = self.log.state.lock().expect("exec log");
-            st.capture[idx(stream)].add(bytes);
-            let partial = &mut st.partial[idx(stream)];
-            let mut rest = bytes;
-            while let Some(pos) = rest.iter().position(|&b| b == b'\n') {
-                let (line, tail) = rest.split_at(pos + 1);
-                if partial.is_empty() {
-                    lines.push(Bytes::copy_from_slice(line));
-                } else {
-                    partial.extend_from_slice(line);
-                    lines.push(Bytes::from(std::mem::take(partial)));
-                }
-                rest = tail;
-            }
-            partial.extend_from_slice(rest);
-            while partial.len() >= MAX_RECORD_BYTES {
-                let tail = partial.split_off(MAX_RECORD_BYTES);
-                lines.push(Bytes::from(std::mem::replace(partial, tail)));
-            }
-        }
-        for line in lines {
-            for piece in split(line) {
-                self.log.append(stream, piece);
-            }
-        }
+        self.log.write(stream, bytes);
     }
 
     /// Emits the stream's unterminated last line, if any.
     pub fn flush(&self, stream: LogStream) {
-        let rest = {
-            let mut st = self.log.state.lock().expect("exec log");
-            std::mem::take(&mut st.partial[idx(stream)])
-        };
-        if !rest.is_empty() {
-            self.log.append(stream, Bytes::from(rest));
-        }
+        self.log.flush(stream);
     }
 
     /// The bounded copy of stdout and stderr so far.
     pub fn capture(&self) -> RunCommandResult {
-        let st = self.log.state.lock().expect("exec log");
-        RunCommandResult {
-            stdout: st.capture[0].text(),
-            stdouttruncated: st.capture[0].truncated,
-            stderr: st.capture[1].text(),
-            stderrtruncated: st.capture[1].truncated,
-            exit_code: 0,
-            runner_error: String::new(),
-        }
+        self.log.capture()
     }
 
-    /// Ends the log: flushes partial lines, wakes followers, releases the ring.
+    /// Ends the log: flushes partial lines, seals what is left for the database and
+    /// wakes followers. The log stays readable from the hub until its tail is committed.
     pub fn end(&self) {
-        self.flush(LogStream::Stdout);
-        self.flush(LogStream::Stderr);
-        self.log.progress.send_modify(|p| p.ended = true);
-        self.hub
-            .inner
-            .execs
-            .lock()
-            .expect("log hub")
-            .remove(&self.log.execution_id);
+        self.log.end();
     }
 
     /// The log this sink writes.
     pub fn log(&self) -> &Arc<ExecLog> {
         &self.log
-    }
-}
-
-fn split(line: Bytes) -> Vec<Bytes> {
-    if line.len() <= MAX_RECORD_BYTES {
-        return vec![line];
-    }
-    (0..line.len())
-        .step_by(MAX_RECORD_BYTES)
-        .map(|i| line.slice(i..(i + MAX_RECORD_BYTES).min(line.len())))
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn hub() -> LogHub {
-        LogHub::new(RingLimits {
-            bytes: 1 << 20,
-            lines: 1000,
-        })
-    }
-
-    fn all(log: &ExecLog) -> Vec<LogRecord> {
-        let mut out = Vec::new();
-        log.read_from(0, usize::MAX, &mut out);
-        out
-    }
-
-    #[test]
-    fn lines_split_across_writes_become_one_record_each() {
-        let sink = hub().open("j", "e", 1024);
-        sink.write(LogStream::Stdout, b"hel");
-        sink.write(LogStream::Stdout, b"lo\nwor");
-        sink.write(LogStream::Stderr, b"oops\n");
-        sink.write(LogStream::Stdout, b"ld\n");
-        let recs = all(sink.log());
-        let texts: Vec<_> = recs
-            .iter()
-            .map(|r| (r.seq, r.stream, r.data.clone()))
-            .collect();
-        assert_eq!(
-            texts,
-            vec![
-                (0, LogStream::Stdout, Bytes::from("hello\n")),
-                (1, LogStream::Stderr, Bytes::from("oops\n")),
-                (2, LogStream::Stdout, Bytes::from("world\n")),
-            ]
-        );
-    }
-
-    #[test]
-    fn a_line_longer_than_64k_is_split() {
-        let sink = hub().open("j", "e", 16);
-        let long = vec![b'x'; MAX_RECORD_BYTES * 2 + 10];
-        sink.write(LogStream::Stdout, &long);
-        sink.write(LogStream::Stdout, b"\n");
-        let recs = all(sink.log());
-        assert_eq!(recs.len(), 3);
-        assert_eq!(
-            recs.iter().map(|r| r.data.len()).sum::<usize>(),
-            long.len() + 1
-        );
-        let cap = sink.capture();
-        assert!(cap.stdouttruncated);
-        assert_eq!(cap.stdout.len(), 16);
-    }
-
-    #[test]
-    fn end_flushes_the_unterminated_last_line() {
-        let sink = hub().open("j", "e", 1024);
-        sink.write(LogStream::Stdout, b"no newline");
-        let rx = sink.log().subscribe();
-        sink.end();
-        assert_eq!(
-            all(sink.log()).last().unwrap().data,
-            Bytes::from("no newline")
-        );
-        assert!(rx.borrow().ended);
     }
 }

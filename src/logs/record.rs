@@ -1,4 +1,5 @@
-//! One log record: a line (or a piece of a long line) of one stream.
+//! One log record: a line (or a piece of a long line) of one stream, and the filter
+//! readers apply to records.
 
 use bytes::Bytes;
 
@@ -24,5 +25,26 @@ impl LogRecord {
     /// Bytes this record accounts for in buffers (data plus a fixed overhead).
     pub fn cost(&self) -> usize {
         self.data.len() + 32
+    }
+}
+
+/// Which records a reader wants.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Only this stream, when set.
+    pub stream: Option<LogStream>,
+    /// Only records that arrived at or after this time (unix ns), when set.
+    pub since_ns: Option<i64>,
+}
+
+impl Filter {
+    /// Whether the record is wanted.
+    pub fn matches(&self, r: &LogRecord) -> bool {
+        self.stream.is_none_or(|s| s == r.stream) && !self.too_old(r)
+    }
+
+    /// Whether the record arrived before `since_ns`.
+    pub fn too_old(&self, r: &LogRecord) -> bool {
+        self.since_ns.is_some_and(|t| r.time_ns < t)
     }
 }

@@ -88,8 +88,15 @@ impl Ring {
     }
 
     /// Every record held, oldest first.
-    pub fn iter(&self) -> impl Iterator<Item = &LogRecord> {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &LogRecord> {
         self.records.iter()
+    }
+
+    /// Moves every record held to `out`, oldest first; seqs keep counting from where
+    /// they were.
+    pub fn drain_into(&mut self, out: &mut Vec<LogRecord>) {
+        out.extend(self.records.drain(..));
+        self.bytes = 0;
     }
 }
 
@@ -147,5 +154,20 @@ mod tests {
         out.clear();
         r.read_from(9, 1 << 20, &mut out);
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn drain_empties_the_ring_but_keeps_the_seq_count() {
+        let mut r = Ring::new(1 << 20, 10);
+        let mut ev = Vec::new();
+        for i in 0..3 {
+            r.push(rec(&format!("{i}\n")), &mut ev);
+        }
+        let mut out = Vec::new();
+        r.drain_into(&mut out);
+        assert_eq!(out.len(), 3);
+        assert!(r.is_empty());
+        assert_eq!((r.first_seq(), r.next_seq(), r.bytes()), (3, 3, 0));
+        assert_eq!(r.push(rec("x\n"), &mut ev), 3);
     }
 }

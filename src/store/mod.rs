@@ -1,18 +1,22 @@
 //! All SQL lives here. SQLite through sqlx: one writer task that batches commits (see
 //! [`writer`]) and a small pool of read connections. Rows hold the wire JSON of jobs,
 //! executions and history records, so reads need no re-assembly beyond one join.
+//! Execution logs are stored as sealed chunks of records (`logs.rs`, table `log_chunks`).
 
+mod logs;
 mod reads;
 mod writer;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
+pub use logs::{LogChunkRow, StoredLogChunk};
 pub use reads::{ListQuery, ListedJob, SortBy, StoredJob};
 pub use writer::{Commit, ExecutionRow, HistoryRow, Inserted, JobRowUpdate, NewJob, NewNonce};
 
@@ -156,6 +160,11 @@ impl Store {
     /// Deletes nonces that expired before `now_ns`.
     pub async fn expire_nonces(&self, now_ns: i64) -> Result<u64, StoreError> {
         self.call(|tx| Op::ExpireNonces(now_ns, tx)).await?
+    }
+
+    /// Stores sealed log chunks (and gap rows) in the writer's next transaction.
+    pub async fn append_log_chunks(&self, rows: Arc<Vec<LogChunkRow>>) -> Result<(), StoreError> {
+        self.call(|tx| Op::LogChunks(rows, tx)).await?
     }
 
     /// Waits until every queued write is committed, then stops the writer.

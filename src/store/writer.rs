@@ -10,6 +10,7 @@ use sqlx::sqlite::SqliteArguments;
 use sqlx::{Arguments, Connection, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
+use super::logs::{insert_chunks, LogChunkRow};
 use super::StoreError;
 
 /// A new job to store.
@@ -119,6 +120,7 @@ pub(super) enum Op {
     Commit(Box<Commit>, Reply<()>),
     Nonce(NewNonce, Reply<bool>),
     ExpireNonces(i64, Reply<u64>),
+    LogChunks(std::sync::Arc<Vec<LogChunkRow>>, Reply<()>),
     Close(oneshot::Sender<()>),
 }
 
@@ -129,6 +131,7 @@ enum Work {
     Commit(Box<Commit>),
     Nonce(NewNonce),
     Expire(i64),
+    LogChunks(std::sync::Arc<Vec<LogChunkRow>>),
 }
 
 /// What an op produced.
@@ -175,6 +178,7 @@ fn split(op: Op) -> Option<(Work, ReplyTo)> {
         Op::Commit(c, tx) => (Work::Commit(c), ReplyTo::Unit(tx)),
         Op::Nonce(n, tx) => (Work::Nonce(n), ReplyTo::Bool(tx)),
         Op::ExpireNonces(t, tx) => (Work::Expire(t), ReplyTo::Count(tx)),
+        Op::LogChunks(rows, tx) => (Work::LogChunks(rows), ReplyTo::Unit(tx)),
         Op::Close(_) => return None,
     })
 }
@@ -523,6 +527,13 @@ async fn apply(conn: &mut SqliteConnection, work: &[Work]) -> Result<Vec<Answer>
             &history_rows,
         )
         .await?;
+    }
+
+    // Log chunks.
+    for w in work {
+        if let Work::LogChunks(rows) = w {
+            insert_chunks(conn, rows).await?;
+        }
     }
 
     // Expiry.

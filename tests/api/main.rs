@@ -2,6 +2,7 @@
 //! SQLite file and talks to them over HTTP with real signatures.
 
 mod helpers;
+mod log_client;
 
 mod auth;
 mod cancel;
@@ -10,6 +11,7 @@ mod docker;
 mod errors;
 mod exec;
 mod list;
+mod logs;
 mod openapi;
 mod python_clients;
 mod restart;
