@@ -8,11 +8,14 @@ use lru::LruCache;
 
 use super::service::JobView;
 
+/// The entries, each with its weight, and the total weight.
+type Entries = (LruCache<String, (JobView, usize)>, usize);
+
 /// Recently finished jobs, least recently used evicted first.
 #[derive(Debug)]
 pub struct FinishedCache {
     /// The entries and their total weight; locked briefly per lookup.
-    inner: Mutex<(LruCache<String, (JobView, usize)>, usize)>,
+    inner: Mutex<Entries>,
     max_bytes: usize,
 }
 

@@ -1,6 +1,7 @@
 //! The test harness: a real server on 127.0.0.1:0 over a temporary data dir, and one
 //! method per route with real signatures.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use tokio::task::JoinHandle;
 
 /// A running server and a client key.
 pub struct TestApp {
+    pub addr: SocketAddr,
     pub base: String,
     pub http: reqwest::Client,
     pub signer: Signer,
@@ -55,6 +57,7 @@ async fn start(config: ServeConfig, dir: Arc<TempDir>, signer: Signer) -> TestAp
         let _ = rx.await;
     }));
     TestApp {
+        addr,
         base: format!("http://{addr}"),
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(120))
