@@ -33,6 +33,8 @@ pub struct App {
     pub storage: Storage,
     /// Metrics.
     pub metrics: Arc<Metrics>,
+    /// Signature verification with a cache of decoded client keys.
+    pub verifier: crate::auth::Verifier,
     /// ClientIDs allowed to use signed routes, when `--authorized-keys` is set.
     pub authorized: RwLock<Option<HashSet<String>>>,
     /// Fires when shutdown begins: new requests get 503 and log streams end.
@@ -141,6 +143,7 @@ impl Server {
             jobs,
             storage,
             metrics,
+            verifier: crate::auth::Verifier::new(4096),
             authorized: RwLock::new(None),
             shutdown: CancellationToken::new(),
         });

@@ -125,12 +125,14 @@ impl<T: SignedPayload> FromRequest<AppState> for Signed<T> {
                 ))
             }
         };
-        let verified = auth::verify(
-            env.client_public_key.as_deref().unwrap_or_default(),
-            env.signature.as_deref().unwrap_or_default(),
-            raw.get().as_bytes(),
-        )
-        .inspect_err(|e| state.metrics.signature_failure(e.reason()))?;
+        let verified = state
+            .verifier
+            .verify(
+                env.client_public_key.as_deref().unwrap_or_default(),
+                env.signature.as_deref().unwrap_or_default(),
+                raw.get().as_bytes(),
+            )
+            .inspect_err(|e| state.metrics.signature_failure(e.reason()))?;
         let value: Value = serde_json::from_str(raw.get()).map_err(|e| {
             ApiError::bad_request("invalid-payload", format!("payload is not valid JSON: {e}"))
         })?;

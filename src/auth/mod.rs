@@ -91,40 +91,145 @@ pub fn verify(
     signature_b64: &str,
     message: &[u8],
 ) -> Result<Verified, AuthError> {
+    check_present(public_key_b64, signature_b64)?;
+    parse_key(public_key_b64)?.verify(signature_b64, message)
+}
+
+fn check_present(public_key_b64: &str, signature_b64: &str) -> Result<(), AuthError> {
     if public_key_b64.is_empty() {
         return Err(AuthError::Missing("client_public_key"));
     }
     if signature_b64.is_empty() {
         return Err(AuthError::Missing("signature"));
     }
-    let key = B64
+    Ok(())
+}
+
+/// A decoded client public key and its ClientID.
+#[derive(Debug)]
+pub struct ParsedKey {
+    key: PublicKey,
+    client_id: String,
+}
+
+#[derive(Debug)]
+enum PublicKey {
+    Ed25519(ed25519_dalek::VerifyingKey),
+    Rsa(Box<RsaPublicKey>),
+}
+
+/// Decodes a base64 public key: 32 bytes is Ed25519, a DER SEQUENCE is RSA.
+pub fn parse_key(public_key_b64: &str) -> Result<ParsedKey, AuthError> {
+    let bytes = B64
         .decode(public_key_b64.trim())
         .map_err(|_| AuthError::BadBase64("client_public_key"))?;
-    let sig = B64
-        .decode(signature_b64.trim())
-        .map_err(|_| AuthError::BadBase64("signature"))?;
-    if key.len() == 32 {
-        verify_ed25519(&key, &sig, message)
-    } else if key.first() == Some(&0x30) {
-        verify_rsa(&key, &sig, message)
+    if let Ok(raw) = <[u8; 32]>::try_from(bytes.as_slice()) {
+        let vk = ed25519_dalek::VerifyingKey::from_bytes(&raw)
+            .map_err(|e| AuthError::BadKey(format!("Ed25519: {e}")))?;
+        Ok(ParsedKey {
+            key: PublicKey::Ed25519(vk),
+            client_id: hex::encode(Sha256::digest(raw)),
+        })
+    } else if bytes.first() == Some(&0x30) {
+        let key = parse_rsa(&bytes)?;
+        let client_id = rsa_client_id(&key);
+        Ok(ParsedKey {
+            key: PublicKey::Rsa(Box::new(key)),
+            client_id,
+        })
     } else {
         Err(AuthError::BadKey(format!(
             "{} bytes is neither a 32-byte Ed25519 key nor a DER RSA key",
-            key.len()
+            bytes.len()
         )))
+    }
+}
+
+impl ParsedKey {
+    /// The key's ClientID.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// Verifies a base64 signature over `message`.
+    pub fn verify(&self, signature_b64: &str, message: &[u8]) -> Result<Verified, AuthError> {
+        let sig = B64
+            .decode(signature_b64.trim())
+            .map_err(|_| AuthError::BadBase64("signature"))?;
+        let scheme = match &self.key {
+            PublicKey::Ed25519(vk) => {
+                let sig = ed25519_dalek::Signature::from_slice(&sig)
+                    .map_err(|_| AuthError::BadSignature)?;
+                vk.verify_strict(message, &sig)
+                    .map_err(|_| AuthError::BadSignature)?;
+                Scheme::Ed25519
+            }
+            PublicKey::Rsa(key) => {
+                key.verify(
+                    Pkcs1v15Sign::new::<Sha256>(),
+                    &Sha256::digest(message),
+                    &sig,
+                )
+                .map_err(|_| AuthError::BadSignature)?;
+                Scheme::Rsa
+            }
+        };
+        Ok(Verified {
+            client_id: self.client_id.clone(),
+            scheme,
+        })
+    }
+}
+
+/// Verifies signatures, keeping recently used keys decoded (an Ed25519 point
+/// decompression or an RSA DER parse per request is measurable under load).
+#[derive(Debug)]
+pub struct Verifier {
+    /// Decoded keys by their base64 text; locked only to look up or insert.
+    cache: std::sync::Mutex<lru::LruCache<String, std::sync::Arc<ParsedKey>>>,
+}
+
+impl Verifier {
+    /// A verifier remembering up to `keys` keys.
+    pub fn new(keys: usize) -> Self {
+        let cap = std::num::NonZeroUsize::new(keys.max(1)).expect("non-zero");
+        Self {
+            cache: std::sync::Mutex::new(lru::LruCache::new(cap)),
+        }
+    }
+
+    /// As [`verify`], with the key decoded at most once while it stays cached.
+    pub fn verify(
+        &self,
+        public_key_b64: &str,
+        signature_b64: &str,
+        message: &[u8],
+    ) -> Result<Verified, AuthError> {
+        check_present(public_key_b64, signature_b64)?;
+        let cached = self
+            .cache
+            .lock()
+            .expect("key cache")
+            .get(public_key_b64)
+            .cloned();
+        let key = match cached {
+            Some(k) => k,
+            None => {
+                let k = std::sync::Arc::new(parse_key(public_key_b64)?);
+                self.cache
+                    .lock()
+                    .expect("key cache")
+                    .put(public_key_b64.to_owned(), k.clone());
+                k
+            }
+        };
+        key.verify(signature_b64, message)
     }
 }
 
 /// The ClientID of a base64 public key, without verifying anything.
 pub fn client_id_of(public_key_b64: &str) -> Result<String, AuthError> {
-    let key = B64
-        .decode(public_key_b64.trim())
-        .map_err(|_| AuthError::BadBase64("client_public_key"))?;
-    if key.len() == 32 {
-        Ok(hex::encode(Sha256::digest(&key)))
-    } else {
-        Ok(rsa_client_id(&parse_rsa(&key)?))
-    }
+    parse_key(public_key_b64).map(|k| k.client_id)
 }
 
 /// Checks that the payload's ClientID is the verified one (exact, lower-case hex).
@@ -164,21 +269,6 @@ pub fn check_freshness(
     Ok(())
 }
 
-fn verify_ed25519(key: &[u8], sig: &[u8], message: &[u8]) -> Result<Verified, AuthError> {
-    let bytes: [u8; 32] = key
-        .try_into()
-        .map_err(|_| AuthError::BadKey("length".into()))?;
-    let vk = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
-        .map_err(|e| AuthError::BadKey(format!("Ed25519: {e}")))?;
-    let sig = ed25519_dalek::Signature::from_slice(sig).map_err(|_| AuthError::BadSignature)?;
-    vk.verify_strict(message, &sig)
-        .map_err(|_| AuthError::BadSignature)?;
-    Ok(Verified {
-        client_id: hex::encode(Sha256::digest(key)),
-        scheme: Scheme::Ed25519,
-    })
-}
-
 fn parse_rsa(der: &[u8]) -> Result<RsaPublicKey, AuthError> {
     let key = RsaPublicKey::from_pkcs1_der(der)
         .or_else(|_| RsaPublicKey::from_public_key_der(der))
@@ -194,17 +284,6 @@ fn parse_rsa(der: &[u8]) -> Result<RsaPublicKey, AuthError> {
 
 fn rsa_client_id(key: &RsaPublicKey) -> String {
     hex::encode(Sha256::digest(key.n().to_bytes_be()))
-}
-
-fn verify_rsa(der: &[u8], sig: &[u8], message: &[u8]) -> Result<Verified, AuthError> {
-    let key = parse_rsa(der)?;
-    let digest = Sha256::digest(message);
-    key.verify(Pkcs1v15Sign::new::<Sha256>(), &digest, sig)
-        .map_err(|_| AuthError::BadSignature)?;
-    Ok(Verified {
-        client_id: rsa_client_id(&key),
-        scheme: Scheme::Rsa,
-    })
 }
 
 #[cfg(test)]
@@ -255,6 +334,29 @@ mod tests {
                 .reason(),
             "bad-signature"
         );
+    }
+
+    #[test]
+    fn cached_verifier_agrees_with_the_plain_one() {
+        let v = Verifier::new(2);
+        for s in [
+            Signer::generate_ed25519(),
+            Signer::generate_rsa(2048).unwrap(),
+        ] {
+            let msg = b"payload";
+            for _ in 0..2 {
+                assert_eq!(
+                    v.verify(&s.public_key_b64(), &s.sign(msg), msg)
+                        .unwrap()
+                        .client_id,
+                    s.client_id()
+                );
+                assert_eq!(
+                    v.verify(&s.public_key_b64(), &s.sign(b"other"), msg),
+                    Err(AuthError::BadSignature)
+                );
+            }
+        }
     }
 
     #[test]

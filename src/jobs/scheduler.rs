@@ -44,8 +44,9 @@ impl Scheduler {
     pub fn enqueue(&self, n: usize) -> (bool, mpsc::UnboundedReceiver<OwnedSemaphorePermit>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let must_wait = {
+            // Entries whose job stopped waiting are dropped lazily by the dispatcher when
+            // they reach the front; scanning here would make every submit O(queue length).
             let mut q = self.queue.lock().expect("scheduler queue");
-            q.retain(|w| !w.tx.is_closed());
             let must_wait = !q.is_empty() || self.slots.available_permits() == 0;
             if n > 0 {
                 q.push_back(Waiting { remaining: n, tx });
