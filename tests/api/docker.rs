@@ -3,7 +3,6 @@
 //! Without a daemon the tests are skipped, except in CI (`CI=true`) where that fails them.
 //! Every test checks that no container of its jobs is left behind.
 
-use std::io::Read as _;
 use std::time::Duration;
 
 use hake::config::DockerMode;
@@ -226,31 +225,7 @@ async fn an_output_directory_is_published_as_a_local_tarball() {
     let (id, state) = run_job(&app, spec).await;
     assert_eq!(state["State"], "Completed", "{state}");
 
-    let (status, body) = app.post("/requester/results", &json!({"job_id": id})).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let url = body["results"][0]["Data"]["URL"]
-        .as_str()
-        .expect("result URL")
-        .to_owned();
-    let resp = app.http.get(&url).send().await.unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let gz = resp.bytes().await.unwrap();
-    let mut files = std::collections::BTreeMap::new();
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&gz[..]));
-    for entry in archive.entries().unwrap() {
-        let mut entry = entry.unwrap();
-        let path = entry
-            .path()
-            .unwrap()
-            .to_string_lossy()
-            .trim_end_matches('/')
-            .to_owned();
-        let mut text = String::new();
-        if entry.header().entry_type().is_file() {
-            entry.read_to_string(&mut text).unwrap();
-        }
-        files.insert(path, text);
-    }
+    let files = download_results(&app, &id).await;
     assert_eq!(
         files.get("out/answer.txt").map(String::as_str),
         Some("42\n"),

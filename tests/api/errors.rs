@@ -277,68 +277,20 @@ async fn nulls_are_read_as_absent_like_go_zero_values() {
 #[tokio::test]
 async fn node_routes_answer() {
     let app = spawn_app().await;
-    let text = app
-        .http
-        .get(app.url("/livez"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.get_text("/livez").await;
     assert_eq!(text, "OK");
-    let text = app
-        .http
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.get_text("/readyz").await;
     assert_eq!(text, "READY");
-    let id: String = app
-        .http
-        .get(app.url("/id"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let id: String = app.get_json("/id").await;
     assert_eq!(id, app.app.jobs.node_id());
-    let info: serde_json::Value = app
-        .http
-        .get(app.url("/node_info"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let info: serde_json::Value = app.get_json("/node_info").await;
     assert_eq!(info["PeerInfo"]["ID"], id);
     assert!(info["Engines"].as_array().unwrap().contains(&json!("Exec")));
-    let health: serde_json::Value = app
-        .http
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health: serde_json::Value = app.get_json("/healthz").await;
     assert!(health["FreeSpace"]["root"]["All"].as_u64().unwrap() > 0);
     let (status, body) = app.post_raw("/version", "").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["build_version_info"]["gitversion"], "v0.0.0-xxxxxxx");
-    let metrics = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.get_text("/metrics").await;
     assert!(metrics.contains("hake_jobs_submitted_total"), "{metrics}");
 }

@@ -1,7 +1,6 @@
 //! The Exec engine on real processes: success, failure, timeout, queueing, inputs,
 //! outputs and the Local publisher.
 
-use std::io::Read as _;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -143,31 +142,6 @@ async fn exec_sees_its_inputs_outputs_and_environment() {
     );
     assert_eq!(files.get("exitCode").map(String::as_str), Some("0"));
     assert!(files["stdout"].contains("hi there"));
-}
-
-async fn download_results(app: &TestApp, id: &str) -> std::collections::BTreeMap<String, String> {
-    let (status, body) = app.post("/requester/results", &json!({"job_id": id})).await;
-    assert_eq!(status, StatusCode::OK);
-    let data = &body["results"][0]["Data"];
-    assert_eq!(data["StorageSource"], "URLDownload");
-    let url = data["URL"].as_str().unwrap();
-    assert!(url.starts_with(&app.base), "{url}");
-    let resp = app.http.get(url).send().await.unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    assert_eq!(resp.headers()["content-type"], "application/gzip");
-    let bytes = resp.bytes().await.unwrap();
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..]));
-    let mut files = std::collections::BTreeMap::new();
-    for entry in archive.entries().unwrap() {
-        let mut entry = entry.unwrap();
-        if entry.header().entry_type().is_file() {
-            let path = entry.path().unwrap().display().to_string();
-            let mut text = String::new();
-            entry.read_to_string(&mut text).unwrap();
-            files.insert(path, text);
-        }
-    }
-    files
 }
 
 #[tokio::test]

@@ -110,6 +110,28 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// GETs `path` and returns the body as text.
+    pub async fn get_text(&self, path: &str) -> String {
+        let resp = self
+            .http
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent");
+        resp.text().await.expect("body read")
+    }
+
+    /// GETs `path` and returns the body parsed as JSON.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let resp = self
+            .http
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent");
+        resp.json().await.expect("JSON body")
+    }
+
     /// POSTs raw bytes; returns status and the body parsed as JSON (Null when not JSON).
     pub async fn post_raw(
         &self,
@@ -229,6 +251,41 @@ impl Drop for TestApp {
             let _ = tx.send(());
         }
     }
+}
+
+/// Downloads the Local publisher's tarball of the job's first result and returns its
+/// regular files by path.
+pub async fn download_results(
+    app: &TestApp,
+    id: &str,
+) -> std::collections::BTreeMap<String, String> {
+    use std::io::Read as _;
+    let (status, body) = app.post("/requester/results", &json!({"job_id": id})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let data = &body["results"][0]["Data"];
+    assert_eq!(data["StorageSource"], "URLDownload", "{body}");
+    let url = data["URL"].as_str().expect("result URL");
+    assert!(url.starts_with(&app.base), "{url}");
+    let resp = app.http.get(url).send().await.expect("download");
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "application/gzip");
+    let bytes = resp.bytes().await.expect("tarball");
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..]));
+    let mut files = std::collections::BTreeMap::new();
+    for entry in archive.entries().expect("tar entries") {
+        let mut entry = entry.expect("tar entry");
+        if entry.header().entry_type().is_file() {
+            let path = entry
+                .path()
+                .expect("entry path")
+                .to_string_lossy()
+                .into_owned();
+            let mut text = String::new();
+            entry.read_to_string(&mut text).expect("UTF-8 file");
+            files.insert(path, text);
+        }
+    }
+    files
 }
 
 pub fn noop_spec() -> Value {

@@ -19,25 +19,9 @@ fn checked_in_openapi_yaml_matches_the_code() {
 #[tokio::test]
 async fn the_server_serves_the_same_document_and_a_docs_page() {
     let app = spawn_app().await;
-    let served = app
-        .http
-        .get(app.url("/openapi.yaml"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let served = app.get_text("/openapi.yaml").await;
     assert_eq!(served, checked_in());
-    let page = app
-        .http
-        .get(app.url("/docs"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.get_text("/docs").await;
     assert!(page.contains("POST /requester/submit"), "{page}");
 }
 

@@ -1,7 +1,6 @@
 //! The Wasm engine end to end: real wasmtime running modules written here as WAT, sent
 //! Inline as base64 data URLs, observed through the requester API.
 
-use std::io::Read as _;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -305,30 +304,7 @@ async fn wasm_writes_to_an_output_dir_are_published_in_the_local_tarball() {
     let state = app.wait_terminal(&id, 30).await;
     assert_eq!(state["State"], "Completed", "{state}");
 
-    let (status, body) = app.post("/requester/results", &json!({"job_id": id})).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let data = &body["results"][0]["Data"];
-    assert_eq!(data["StorageSource"], "URLDownload", "{body}");
-    let resp = app
-        .http
-        .get(data["URL"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let gz = resp.bytes().await.unwrap();
-
-    let mut files = std::collections::BTreeMap::new();
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&gz[..]));
-    for entry in archive.entries().unwrap() {
-        let mut entry = entry.unwrap();
-        if entry.header().entry_type().is_file() {
-            let name = entry.path().unwrap().to_string_lossy().into_owned();
-            let mut text = String::new();
-            entry.read_to_string(&mut text).unwrap();
-            files.insert(name, text);
-        }
-    }
+    let files = download_results(&app, &id).await;
     assert_eq!(
         files.get("out/result.txt").map(String::as_str),
         Some("forty-two\n"),
