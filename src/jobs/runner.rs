@@ -159,9 +159,8 @@ impl Jobs {
         let outcome = match (stopped, result) {
             (Some(StopReason::Cancelled), _) => None,
             (Some(StopReason::TimedOut), r) => {
-                if let Ok(code) = r {
-                    run_output.exit_code = code;
-                }
+                // A program killed at its deadline has no exit code of its own.
+                run_output.exit_code = r.unwrap_or(-1);
                 Some(Outcome::Failed {
                     run_output,
                     reason: format!("timed out after {}s", fmt_secs(job.spec.timeout)),

@@ -134,27 +134,14 @@ impl Storage {
             outputs: Vec::new(),
             root,
         };
-        // Directories are made only when there is something to put in them: a Noop job
-        // touches no disk at all. Engines that need the scratch dir make it themselves.
-        if !job.spec.inputs.is_empty() {
-            tokio::fs::create_dir_all(&ws.inputs_root).await?;
+        match fill(&self.inner, job, ws).await {
+            Ok(ws) => Ok(ws),
+            Err((ws, e)) => {
+                // Whatever was fetched before the failure goes with it.
+                let _ = ws.cleanup().await;
+                Err(e)
+            }
         }
-        let mut ws = ws;
-        for input in &job.spec.inputs {
-            let m = inputs::fetch_input(&self.inner, input, &ws.inputs_root).await?;
-            ws.inputs.push(m);
-        }
-        for output in &job.spec.outputs {
-            let name = crate::jobs::validate::output_name(output);
-            let host = ws.outputs_root.join(&name);
-            tokio::fs::create_dir_all(&host).await?;
-            ws.outputs.push(Mount {
-                host,
-                target: output.path.clone(),
-                read_only: false,
-            });
-        }
-        Ok(ws)
     }
 
     /// Reads a whole StorageSpec into memory (the Wasm entry module).
@@ -176,4 +163,39 @@ impl Storage {
     fn validate_source(&self, s: &StorageSpec, field: &str) -> Result<(), String> {
         inputs::validate(&self.inner, s, field)
     }
+}
+
+/// Fetches the inputs and makes the output directories; on failure hands the workspace
+/// back so the caller can remove it.
+async fn fill(
+    inner: &Inner,
+    job: &Job,
+    mut ws: Workspace,
+) -> Result<Workspace, (Workspace, anyhow::Error)> {
+    // Directories are made only when there is something to put in them: a Noop job
+    // touches no disk at all. Engines that need the scratch dir make it themselves.
+    if !job.spec.inputs.is_empty() {
+        if let Err(e) = tokio::fs::create_dir_all(&ws.inputs_root).await {
+            return Err((ws, e.into()));
+        }
+    }
+    for input in &job.spec.inputs {
+        match inputs::fetch_input(inner, input, &ws.inputs_root).await {
+            Ok(m) => ws.inputs.push(m),
+            Err(e) => return Err((ws, e)),
+        }
+    }
+    for output in &job.spec.outputs {
+        let name = crate::jobs::validate::output_name(output);
+        let host = ws.outputs_root.join(&name);
+        if let Err(e) = tokio::fs::create_dir_all(&host).await {
+            return Err((ws, e.into()));
+        }
+        ws.outputs.push(Mount {
+            host,
+            target: output.path.clone(),
+            read_only: false,
+        });
+    }
+    Ok(ws)
 }
