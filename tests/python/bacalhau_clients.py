@@ -13,6 +13,7 @@ from bacalhau_sdk.api import api_instance, cancel, events, list as list_jobs, re
 from bacalhau_sdk.config import get_client_id, get_client_public_key, sign_for_client
 from bacalhau_apiclient.models.cancel_request import CancelRequest
 from bacalhau_apiclient.models.deal import Deal
+from bacalhau_apiclient.models.log_request import LogRequest
 from bacalhau_apiclient.models.publisher_spec import PublisherSpec
 from bacalhau_apiclient.models.spec import Spec
 from bacalhau_apiclient.models.state_request import StateRequest
@@ -95,6 +96,34 @@ raw = json.dumps(p, separators=(", ", ": ")).encode()
 req = CancelRequest(client_public_key=get_client_public_key(), payload=p, signature=sign_for_client(raw))
 resp = api_instance.cancel(req)
 check(resp.state.executions == [] or resp.state.executions[0].status == "stopped from Python", "reason recorded")
+
+# Logs: apiclient's JobApi.logs() as a plain POST, read as a stream of NDJSON lines while
+# the job is still printing (Follow=true).
+talker = submit(
+    dict(
+        APIVersion="V1beta1",
+        ClientID=get_client_id(),
+        Spec={"Engine": "Exec", "Deal": {"Concurrency": 1},
+              "Exec": {"Command": ["sh", "-c", "echo one; sleep 0.3; echo two >&2; sleep 0.3; echo three"]}},
+    )
+)
+talker_id = talker.job.metadata.id
+wait_state(talker_id, ["InProgress", "Completed"])
+execution_id = states(talker_id).state.executions[0].compute_reference
+lp = {"ClientID": get_client_id(), "ExecutionID": execution_id, "Follow": True, "JobID": talker_id, "WithHistory": True}
+lraw = json.dumps(lp, separators=(", ", ": ")).encode()
+lreq = LogRequest(client_public_key=get_client_public_key(), payload=lp, signature=sign_for_client(lraw))
+stream = api_instance.logs(lreq, _preload_content=False)
+frames, pending = [], b""
+for chunk in stream.stream(1024):
+    pending += chunk
+    while b"\n" in pending:
+        line, pending = pending.split(b"\n", 1)
+        frames.append(json.loads(line))
+data = [(f["Tag"], f["Data"]) for f in frames if f["Tag"] in (1, 2)]
+check(data == [(1, "one\n"), (2, "two\n"), (1, "three\n")], f"log frames {data}")
+check([f["Seq"] for f in frames if f["Tag"] in (1, 2)] == [0, 1, 2], "seqs count from 0")
+check("End" in frames[-1] and frames[-1]["End"]["ExitCode"] == 0, f"last frame {frames[-1]}")
 
 # Errors come back as ApiException with our JSON body.
 try:
