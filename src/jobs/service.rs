@@ -20,7 +20,8 @@ use crate::logs::LogHub;
 use crate::metrics::Metrics;
 use crate::storage::Storage;
 use crate::store::{
-    self, Commit, ExecutionRow, HistoryRow, Inserted, JobRowUpdate, NewJob, NewNonce, Store,
+    self, Commit, ExecutionRow, HistoryRow, Inserted, JobRowUpdate, NewJob, NewNonce, NonceRoute,
+    SeenNonce, Store,
 };
 use crate::time;
 
@@ -262,14 +263,7 @@ impl Jobs {
         };
         let state = state::initial(&id, now);
         let created = state::created(&id, now);
-        let window = time::to_nanos(now)
-            + i64::try_from(
-                self.inner
-                    .config
-                    .freshness_window_secs
-                    .saturating_mul(2_000_000_000),
-            )
-            .unwrap_or(i64::MAX / 2);
+        let expires_at = self.nonce_expiry();
         let new = NewJob {
             id: id.clone(),
             client_id: req.client_id.clone(),
@@ -281,8 +275,9 @@ impl Jobs {
             nonce: req.nonce.map(|nonce| NewNonce {
                 client_id: req.client_id,
                 nonce,
+                route: NonceRoute::Submit,
                 job_id: Some(id.clone()),
-                expires_at: window,
+                expires_at,
             }),
         };
         match self.inner.store.insert_job(new).await? {
@@ -454,20 +449,74 @@ impl Jobs {
         Ok(ListPage { jobs, next_token })
     }
 
+    /// When a nonce used now may be forgotten: twice the freshness window from now, past
+    /// which a payload carrying it is refused as stale anyway.
+    fn nonce_expiry(&self) -> i64 {
+        let window_ns = self
+            .inner
+            .config
+            .freshness_window_secs
+            .saturating_mul(2_000_000_000);
+        time::to_nanos(time::now()).saturating_add(i64::try_from(window_ns).unwrap_or(i64::MAX))
+    }
+
     /// Cancels a job on behalf of its owner: stops its executions, waits until they are
     /// gone, then records every non-terminal execution and the job as `Cancelled` in one
-    /// transaction.
+    /// transaction (with the request's nonce, when it has one).
+    ///
+    /// A repeated cancel with the same nonce is idempotent: it is answered with the job's
+    /// current state, not with the 409 a cancel of an ended job gets.
     pub async fn cancel(
         &self,
         client_id: &str,
         id: &str,
         reason: &str,
+        nonce: Option<&str>,
     ) -> Result<JobState, JobError> {
         let view = self.get(id).await?;
         let id = view.state.job_id.clone();
         if view.job.metadata.client_id != client_id {
             return Err(JobError::NotOwner(id));
         }
+        if let Some(n) = nonce {
+            if let Some(seen) = self.inner.store.nonce(client_id, n).await? {
+                return self.repeated_cancel(&seen, &id).await;
+            }
+        }
+        let result = self.cancel_live(&view, reason, client_id, nonce).await;
+        match (result, nonce) {
+            (Err(e @ (JobError::Terminal { .. } | JobError::NonceReused(_))), Some(n)) => {
+                // An identical cancel running at the same time may have recorded it first.
+                match self.inner.store.nonce(client_id, n).await? {
+                    Some(seen) => self.repeated_cancel(&seen, &id).await,
+                    None => Err(e),
+                }
+            }
+            (result, _) => result,
+        }
+    }
+
+    /// The answer to a cancel whose nonce is on record: the job's state when that nonce
+    /// cancelled this job, an error when it was used for something else.
+    async fn repeated_cancel(&self, seen: &SeenNonce, id: &str) -> Result<JobState, JobError> {
+        if seen.route == NonceRoute::Cancel.as_str() && seen.job_id.as_deref() == Some(id) {
+            Ok((*self.get(id).await?.state).clone())
+        } else {
+            Err(JobError::NonceReused(format!(
+                "the nonce was already used by this client in a {} request",
+                seen.route
+            )))
+        }
+    }
+
+    async fn cancel_live(
+        &self,
+        view: &JobView,
+        reason: &str,
+        client_id: &str,
+        nonce: Option<&str>,
+    ) -> Result<JobState, JobError> {
+        let id = view.state.job_id.clone();
         let Some(live) = self.live_job(&id) else {
             return Err(JobError::Terminal {
                 id,
@@ -483,19 +532,29 @@ impl Jobs {
         {
             tracing::warn!(job = %id, "executions still stopping after the kill grace period");
         }
-        match self
-            .transition(
-                &live,
-                Event::Cancel {
-                    reason: reason.to_owned(),
-                },
-            )
-            .await
-        {
-            Ok(s) => Ok((*s).clone()),
-            Err(JobError::Terminal { id, state }) => Err(JobError::Terminal { id, state }),
-            Err(e) => Err(e),
-        }
+        let nonce = nonce.map(|n| NewNonce {
+            client_id: client_id.to_owned(),
+            nonce: n.to_owned(),
+            route: NonceRoute::Cancel,
+            job_id: Some(id.clone()),
+            expires_at: self.nonce_expiry(),
+        });
+        let event = Event::Cancel {
+            reason: reason.to_owned(),
+        };
+        let state = match self.transition_with(&live, event.clone(), nonce).await {
+            // The executions are already stopped: record the cancel even though the nonce
+            // was taken meanwhile by another request (the check above saw it free).
+            Err(JobError::NonceReused(_)) => self.transition(&live, event).await?,
+            other => other?,
+        };
+        Ok((*state).clone())
+    }
+
+    /// Deletes the nonces whose expiry has passed; returns how many.
+    pub async fn expire_nonces(&self) -> Result<u64, JobError> {
+        let now = time::to_nanos(time::now());
+        Ok(self.inner.store.expire_nonces(now).await?)
     }
 
     /// Stops accepting work; running executions are stopped and recorded as interrupted.
@@ -524,6 +583,16 @@ impl Jobs {
         live: &LiveJob,
         event: Event,
     ) -> Result<Arc<JobState>, JobError> {
+        self.transition_with(live, event, None).await
+    }
+
+    /// [`Self::transition`], recording the causing request's nonce in the same commit.
+    async fn transition_with(
+        &self,
+        live: &LiveJob,
+        event: Event,
+        nonce: Option<NewNonce>,
+    ) -> Result<Arc<JobState>, JobError> {
         let mut guard = live.state.lock().await;
         let t =
             state::apply(&guard, &live.job.spec.deal, event, time::now()).map_err(|e| match e {
@@ -533,7 +602,9 @@ impl Jobs {
                 },
                 other => JobError::Invalid(other.to_string()),
             })?;
-        self.inner.store.commit(commit_of(&t)).await?;
+        let mut commit = commit_of(&t);
+        commit.nonce = nonce;
+        self.inner.store.commit(commit).await?;
         *guard = t.state.clone();
         let snapshot = Arc::new(t.state);
         live.watch.send_replace(snapshot.clone());
@@ -652,5 +723,6 @@ fn commit_of(t: &Transition) -> Commit {
             })
             .collect(),
         history: t.history.iter().map(history_row).collect(),
+        nonce: None,
     }
 }

@@ -13,8 +13,11 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{ConnectOptions, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
+pub use reads::SeenNonce;
 pub use reads::{ListQuery, ListedJob, SortBy, StoredJob};
-pub use writer::{Commit, ExecutionRow, HistoryRow, Inserted, JobRowUpdate, NewJob, NewNonce};
+pub use writer::{
+    Commit, ExecutionRow, HistoryRow, Inserted, JobRowUpdate, NewJob, NewNonce, NonceRoute,
+};
 
 use writer::Op;
 
@@ -39,6 +42,12 @@ pub enum StoreError {
     /// The writer task has stopped (the server is shutting down).
     #[error("the database writer has stopped")]
     WriterGone,
+    /// The client already used this nonce, in a request to `route`.
+    #[error("the nonce was already used by this client (in a {route} request)")]
+    NonceReused {
+        /// The route that used it first.
+        route: String,
+    },
 }
 
 impl StoreError {
@@ -70,6 +79,9 @@ pub struct StoreOptions {
     pub read_connections: u32,
     /// Most operations the writer commits in one transaction.
     pub max_batch: usize,
+    /// How long a statement waits for a lock another connection holds (then SQLITE_BUSY,
+    /// which requests see as 503).
+    pub busy_timeout: Duration,
 }
 
 impl StoreOptions {
@@ -84,6 +96,7 @@ impl StoreOptions {
             url,
             read_connections: 4,
             max_batch: 512,
+            busy_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -103,7 +116,7 @@ impl Store {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(5))
+            .busy_timeout(opts.busy_timeout)
             .foreign_keys(true)
             .disable_statement_logging();
         let mut conn = connect.connect().await?;

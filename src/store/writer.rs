@@ -2,6 +2,12 @@
 //! takes all that are waiting (up to a batch size), applies each inside its own savepoint
 //! of one transaction, commits once, and only then answers each caller. A failing op is
 //! rolled back to its savepoint and reported to its own caller; the rest still commit.
+//!
+//! Nothing is ever committed half-way: when the only op of a transaction fails, or any op
+//! fails because the database cannot take writes (locked past the busy timeout, disk full,
+//! I/O error), the whole transaction is rolled back and every op of it is answered with
+//! the error, so no caller is told "stored" about a write that is not there, and no job is
+//! stored without its history.
 
 use sqlx::{Connection, SqliteConnection};
 
@@ -30,6 +36,25 @@ pub struct NewJob {
     pub nonce: Option<NewNonce>,
 }
 
+/// The signed route that used a nonce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonceRoute {
+    /// `submit`: the nonce names the job it created.
+    Submit,
+    /// `cancel`: the nonce names the job it cancelled.
+    Cancel,
+}
+
+impl NonceRoute {
+    /// The name stored in `nonces.route`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Submit => "submit",
+            Self::Cancel => "cancel",
+        }
+    }
+}
+
 /// A `(client, nonce)` pair to remember until `expires_at`.
 #[derive(Debug, Clone)]
 pub struct NewNonce {
@@ -37,7 +62,9 @@ pub struct NewNonce {
     pub client_id: String,
     /// Nonce.
     pub nonce: String,
-    /// The job a submit created (None for other routes).
+    /// The route that used it.
+    pub route: NonceRoute,
+    /// The job the request created or acted on.
     pub job_id: Option<String>,
     /// Unix ns.
     pub expires_at: i64,
@@ -105,6 +132,9 @@ pub struct Commit {
     pub executions: Vec<ExecutionRow>,
     /// History to append.
     pub history: Vec<HistoryRow>,
+    /// The nonce of the request that caused the change (a cancel), recorded in the same
+    /// transaction; when the client already used it, nothing of the commit is written.
+    pub nonce: Option<NewNonce>,
 }
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
@@ -194,14 +224,16 @@ async fn exec(conn: &mut SqliteConnection, sql: &'static str) -> Result<(), sqlx
 async fn write_batch_inner(conn: &mut SqliteConnection, ops: Vec<Op>) {
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
         let msg = e.to_string();
+        tracing::warn!(error = %msg, ops = ops.len(), "the database refused a write transaction");
         for op in ops {
             reply_err(op, &msg);
         }
         return;
     }
-    let mut done = Vec::with_capacity(ops.len());
+    let mut done: Vec<Done> = Vec::with_capacity(ops.len());
     let single = ops.len() == 1;
-    for op in ops {
+    let mut ops = ops.into_iter();
+    while let Some(op) = ops.next() {
         if !single {
             if let Err(e) = exec(conn, "SAVEPOINT op").await {
                 reply_err(op, &e.to_string());
@@ -209,14 +241,32 @@ async fn write_batch_inner(conn: &mut SqliteConnection, ops: Vec<Op>) {
             }
         }
         let result = apply(conn, op).await;
+        let abort = match result.error() {
+            None => None,
+            Some(e) if single || e.is_unavailable() => Some(e.to_string()),
+            Some(_) => {
+                if let Err(e) = exec(conn, "ROLLBACK TO op").await {
+                    tracing::error!(error = %e, "rolling back to a savepoint failed");
+                }
+                None
+            }
+        };
+        if let Some(msg) = abort {
+            // Roll everything back: SQLite may already have (after a full disk or an I/O
+            // error), and what the batch wrote so far must not be committed without it.
+            if let Err(e) = exec(conn, "ROLLBACK").await {
+                tracing::debug!(error = %e, "rollback after a failed write");
+            }
+            tracing::warn!(error = %msg, "a write failed; its transaction was rolled back");
+            result.send(None);
+            let why = format!("rolled back with another write that failed: {msg}");
+            done.into_iter().for_each(|d| d.send(Some(&why)));
+            ops.for_each(|op| reply_err(op, &why));
+            return;
+        }
         if !single {
-            let undo = if result.failed() {
-                exec(conn, "ROLLBACK TO op").await
-            } else {
-                Ok(())
-            };
-            if let Err(e) = undo.and(exec(conn, "RELEASE op").await) {
-                tracing::error!(error = %e, "savepoint cleanup failed");
+            if let Err(e) = exec(conn, "RELEASE op").await {
+                tracing::error!(error = %e, "releasing a savepoint failed");
             }
         }
         done.push(result);
@@ -244,12 +294,12 @@ fn reply_err(op: Op, msg: &str) {
 }
 
 impl Done {
-    fn failed(&self) -> bool {
+    fn error(&self) -> Option<&StoreError> {
         match self {
-            Done::Inserted(_, r) => r.is_err(),
-            Done::Unit(_, r) => r.is_err(),
-            Done::Bool(_, r) => r.is_err(),
-            Done::Count(_, r) => r.is_err(),
+            Done::Inserted(_, r) => r.as_ref().err(),
+            Done::Unit(_, r) => r.as_ref().err(),
+            Done::Bool(_, r) => r.as_ref().err(),
+            Done::Count(_, r) => r.as_ref().err(),
         }
     }
 }
@@ -278,13 +328,14 @@ fn apply(conn: &mut SqliteConnection, op: Op) -> futures::future::BoxFuture<'_, 
 
 async fn insert_nonce(conn: &mut SqliteConnection, n: &NewNonce) -> Result<bool, StoreError> {
     let r = sqlx::query(
-        "INSERT INTO nonces (client_id, nonce, job_id, expires_at) VALUES (?, ?, ?, ?)
+        "INSERT INTO nonces (client_id, nonce, job_id, expires_at, route) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (client_id, nonce) DO NOTHING",
     )
     .bind(&n.client_id)
     .bind(&n.nonce)
     .bind(&n.job_id)
     .bind(n.expires_at)
+    .bind(n.route.as_str())
     .execute(&mut *conn)
     .await?;
     Ok(r.rows_affected() == 1)
@@ -293,16 +344,20 @@ async fn insert_nonce(conn: &mut SqliteConnection, n: &NewNonce) -> Result<bool,
 async fn insert_job(conn: &mut SqliteConnection, job: &NewJob) -> Result<Inserted, StoreError> {
     if let Some(n) = &job.nonce {
         if !insert_nonce(conn, n).await? {
-            let existing: Option<Option<String>> =
-                sqlx::query_scalar("SELECT job_id FROM nonces WHERE client_id = ? AND nonce = ?")
-                    .bind(&n.client_id)
-                    .bind(&n.nonce)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-            return match existing.flatten() {
-                Some(job_id) => Ok(Inserted::Duplicate { job_id }),
+            let existing: Option<(Option<String>, String)> = sqlx::query_as(
+                "SELECT job_id, route FROM nonces WHERE client_id = ? AND nonce = ?",
+            )
+            .bind(&n.client_id)
+            .bind(&n.nonce)
+            .fetch_optional(&mut *conn)
+            .await?;
+            return match existing {
+                Some((Some(job_id), route)) if route == NonceRoute::Submit.as_str() => {
+                    Ok(Inserted::Duplicate { job_id })
+                }
+                Some((_, route)) => Err(StoreError::NonceReused { route }),
                 None => Err(StoreError::Corrupt(
-                    "nonce was used by a non-submit request".into(),
+                    "a nonce conflicts with a row that is not there".into(),
                 )),
             };
         }
@@ -340,6 +395,13 @@ async fn insert_history(
 }
 
 async fn commit(conn: &mut SqliteConnection, c: &Commit) -> Result<(), StoreError> {
+    if let Some(n) = &c.nonce {
+        if !insert_nonce(conn, n).await? {
+            return Err(StoreError::NonceReused {
+                route: n.route.as_str().to_owned(),
+            });
+        }
+    }
     if let Some(j) = &c.job {
         let r = sqlx::query(
             "UPDATE jobs SET state = ?, version = ?, update_time = ?, timeout_at = ? WHERE id = ?",

@@ -2,16 +2,26 @@
 //! SQLite file and talks to them over HTTP with real signatures.
 
 mod helpers;
+mod process;
 
 mod auth;
 mod cancel;
 mod cli;
+mod crash;
+mod deploy;
 mod docker;
 mod errors;
 mod exec;
+mod faults;
+mod fuzz;
+mod limits;
 mod list;
+mod nonces;
+mod observability;
 mod openapi;
 mod python_clients;
 mod restart;
+mod schemathesis;
+mod signals;
 mod submit;
 mod wasm;
