@@ -1,6 +1,7 @@
 //! Jobs: the wire model, the pure state machine, validation, and the service that owns
 //! every state change (submit, cancel, the scheduler and the execution runner).
 
+mod cancel;
 pub mod enums;
 pub mod model;
 mod runner;

@@ -173,3 +173,6 @@ impl Store {
         rx.await.map_err(|_| StoreError::WriterGone)
     }
 }
+
+#[cfg(test)]
+mod tests;
