@@ -80,8 +80,8 @@ pub struct ServeConfig {
     #[arg(long, env = "HAKE_RATE_LIMIT", default_value_t = 0)]
     pub rate_limit: u32,
 
-    /// Seconds a client has to send a request's headers; a connection that sends nothing
-    /// for this long (a new one, an idle keep-alive or HTTP/2 one) is closed too.
+    /// Seconds a client has to send a request's headers; a connection that waits this long
+    /// for its first or next request (a silent or idle keep-alive one) is closed too.
     #[arg(long, env = "HAKE_HEADER_TIMEOUT_SECS", default_value_t = 30)]
     pub header_timeout_secs: u64,
 
