@@ -22,10 +22,14 @@ async fn post_version(http: &reqwest::Client, app: &TestApp) -> reqwest::Respons
 #[tokio::test]
 async fn a_client_over_the_rate_limit_gets_429_json_with_retry_after() {
     let app = spawn_with(|c| c.rate_limit = 2).await;
+    // Eight at once: the burst of two passes, the rest are limited (a slow machine may
+    // let one more through per half second the burst takes).
+    let started = Instant::now();
+    let answers = futures::future::join_all((0..8).map(|_| post_version(&app.http, &app))).await;
+    let allowed = 2 + (started.elapsed().as_secs_f64() * 2.0).ceil() as usize;
     let mut limited = None;
     let mut ok = 0;
-    for _ in 0..8 {
-        let r = post_version(&app.http, &app).await;
+    for r in answers {
         match r.status() {
             StatusCode::OK => ok += 1,
             StatusCode::TOO_MANY_REQUESTS => {
@@ -35,7 +39,7 @@ async fn a_client_over_the_rate_limit_gets_429_json_with_retry_after() {
         }
     }
     assert!(
-        (2..=3).contains(&ok),
+        (2..=allowed).contains(&ok),
         "a burst of 2 passes, then the limit bites: {ok}"
     );
     let r = limited.expect("some requests were limited");
