@@ -2,7 +2,9 @@
 # Installs what the test suite needs beyond cargo, idempotently:
 #  - .venv-bacalhau:    bacalhau-sdk==1.2.1 with bacalhau-apiclient==1.0.0 (root paths)
 #  - .venv-bacalhau-v1: the same SDK with bacalhau-apiclient==1.0.4 (/api/v1 paths)
-#  - a running Docker daemon and the locally built test image (no registry is reachable)
+#  - .venv-schemathesis: schemathesis, run against the served openapi.yaml
+#  - a running Docker daemon, the locally built test image and the runtime base image of
+#    the Dockerfile (no registry is reachable: scripts/build-base-images.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +27,14 @@ make_venv() {
 make_venv .venv-bacalhau 1.0.0
 make_venv .venv-bacalhau-v1 1.0.4
 
+SCHEMATHESIS_VERSION=4.32.5
+if ! .venv-schemathesis/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('schemathesis') != '$SCHEMATHESIS_VERSION')" 2>/dev/null; then
+    log "creating .venv-schemathesis (schemathesis $SCHEMATHESIS_VERSION)"
+    rm -rf .venv-schemathesis
+    python3 -m venv .venv-schemathesis
+    .venv-schemathesis/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
 ensure_docker() {
     if docker info >/dev/null 2>&1; then
         return 0
@@ -44,8 +54,10 @@ ensure_docker() {
 }
 
 if ensure_docker; then
-    if [ -x scripts/build-test-image.sh ] || [ -f scripts/build-test-image.sh ]; then
-        bash scripts/build-test-image.sh
+    bash scripts/build-test-image.sh
+    if ! bash scripts/build-base-images.sh; then
+        [ "${CI:-}" = "true" ] && { log "CI=true and the base images cannot be built: failing"; exit 1; }
+        log "the base images cannot be built: the deployment test will skip"
     fi
 elif [ "${CI:-}" = "true" ]; then
     log "CI=true and Docker is unavailable: failing"

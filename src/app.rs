@@ -109,10 +109,11 @@ impl Server {
         let config = Arc::new(config);
         let node_id = node_id(&config.data_dir)?;
 
-        let opts = match &config.database_url {
+        let mut opts = match &config.database_url {
             Some(url) => StoreOptions::from_url(url.clone()),
             None => StoreOptions::in_dir(&config.data_dir),
         };
+        opts.busy_timeout = Duration::from_millis(config.db_busy_timeout_ms);
         let store = Store::open(&opts).await.context("opening the database")?;
         let storage = Storage::new(config.clone());
         let metrics = Arc::new(Metrics::new());
@@ -180,25 +181,48 @@ impl Server {
             app2.jobs.shutdown(grace).await;
             stop2.cancel();
         });
+        let sweeper = tokio::spawn(sweep_nonces(app.clone()));
         tracing::info!(addr = %self.local_addr(), "hake listening");
-        let serve = axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown({
-            let stop = stop.clone();
-            async move { stop.cancelled().await }
-        });
-        let served = tokio::spawn(async move { serve.await });
+        let opts = api::serve::ServeOptions {
+            header_timeout: Duration::from_secs(app.config.header_timeout_secs.max(1)),
+        };
+        let served = tokio::spawn(api::serve::serve(self.listener, router, opts, stop.clone()));
         stop.cancelled().await;
         match tokio::time::timeout(grace, served).await {
-            Ok(r) => r.context("server task")?.context("serving")?,
+            Ok(r) => r.context("server task")?,
             Err(_) => tracing::warn!("connections still open after the grace period; closing"),
         }
         app.jobs.logs().close().await;
+        sweeper.abort();
         app.jobs.store().close().await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// How often expired nonces are deleted: half the freshness window, between 1 s and 60 s.
+pub fn nonce_sweep_interval(freshness_window_secs: u64) -> Duration {
+    Duration::from_secs((freshness_window_secs / 2).clamp(1, 60))
+}
+
+/// Deletes expired nonces periodically until shutdown, so the table holds only the
+/// nonces of the last two freshness windows.
+async fn sweep_nonces(app: Arc<App>) {
+    let mut tick = tokio::time::interval(nonce_sweep_interval(app.config.freshness_window_secs));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = app.shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        match app.jobs.expire_nonces().await {
+            Ok(0) => {}
+            Ok(n) => {
+                app.metrics.nonces_expired(n);
+                tracing::debug!(deleted = n, "expired nonces deleted");
+            }
+            Err(e) => tracing::warn!(error = %e, "deleting expired nonces failed; will retry"),
+        }
     }
 }
 

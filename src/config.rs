@@ -74,9 +74,26 @@ pub struct ServeConfig {
     #[arg(long, env = "HAKE_MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024)]
     pub max_body_bytes: usize,
 
-    /// Requests per second allowed per client IP (0 disables the limit).
+    /// Requests per second allowed per client IP, with bursts of as many (0 disables the
+    /// limit). Health, readiness and metrics routes are not limited. Over it: 429 with
+    /// `Retry-After`.
     #[arg(long, env = "HAKE_RATE_LIMIT", default_value_t = 0)]
     pub rate_limit: u32,
+
+    /// Seconds a client has to send a request's headers; a connection that waits this long
+    /// for its first or next request (a silent or idle keep-alive one) is closed too.
+    #[arg(long, env = "HAKE_HEADER_TIMEOUT_SECS", default_value_t = 30)]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a non-streaming request may take, body upload included (long-polls wait at
+    /// most 60 s); past it the answer is 408. Streaming routes are exempt.
+    #[arg(long, env = "HAKE_REQUEST_TIMEOUT_SECS", default_value_t = 90)]
+    pub request_timeout_secs: u64,
+
+    /// Milliseconds a database write waits for a lock held by another connection before
+    /// the request gets 503.
+    #[arg(long, env = "HAKE_DB_BUSY_TIMEOUT_MS", default_value_t = 5000)]
+    pub db_busy_timeout_ms: u64,
 
     /// Seconds to let running requests and streams finish on shutdown.
     #[arg(long, env = "HAKE_SHUTDOWN_GRACE_SECS", default_value_t = 10)]

@@ -44,6 +44,8 @@ pub struct Metrics {
     log_bytes: Counter,
     log_evictions: Counter,
     log_gaps: Counter,
+    queued: Gauge,
+    nonces_expired: Counter,
 }
 
 impl Default for Metrics {
@@ -73,6 +75,8 @@ impl Metrics {
             log_bytes: Counter::default(),
             log_evictions: Counter::default(),
             log_gaps: Counter::default(),
+            queued: Gauge::default(),
+            nonces_expired: Counter::default(),
         };
         r.register(
             "jobs_submitted",
@@ -126,6 +130,16 @@ impl Metrics {
             "log_gaps",
             "Gaps reported to log followers",
             m.log_gaps.clone(),
+        );
+        r.register(
+            "executions_queued",
+            "Executions waiting for a slot",
+            m.queued.clone(),
+        );
+        r.register(
+            "nonces_expired",
+            "Request nonces deleted after their freshness window",
+            m.nonces_expired.clone(),
         );
         *m.registry.lock().expect("registry") = r;
         m
@@ -184,6 +198,16 @@ impl Metrics {
     /// A gap was reported to a follower.
     pub fn log_gap(&self) {
         self.log_gaps.inc();
+    }
+
+    /// Executions waiting for a slot now (set before rendering).
+    pub fn set_executions_queued(&self, n: usize) {
+        self.queued.set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+
+    /// Expired nonces were deleted.
+    pub fn nonces_expired(&self, n: u64) {
+        self.nonces_expired.inc_by(n);
     }
 
     /// Encodes every metric, after setting the gauges to the given values.

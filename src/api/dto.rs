@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::SignedPayload;
-use crate::jobs::model::{Job, JobHistory, JobState, PublishedResult, Spec};
+use crate::jobs::model::{Job, JobHistory, JobState, JobStateType, PublishedResult, Spec};
 
 macro_rules! signed_payload {
     ($t:ty) => {
@@ -109,16 +109,19 @@ pub struct ListRequest {
     /// Drop jobs whose first matching annotation is here.
     pub exclude_tags: Vec<String>,
     /// Page size; 0 means the server's page cap.
+    #[schema(minimum = 0)]
     pub max_jobs: i64,
     /// Every client's jobs.
     pub return_all: bool,
     /// `created_at` (default) or `id`.
+    #[schema(pattern = "^(created_at|id)?$")]
     pub sort_by: String,
     /// Descending.
     pub sort_reverse: bool,
     /// Extension: the `next_token` of the previous page.
     pub next_token: String,
-    /// Extension: only jobs in these states.
+    /// Extension: only jobs in these states (names are case-insensitive).
+    #[schema(value_type = Vec<JobStateType>)]
     pub states: Vec<String>,
 }
 
@@ -149,12 +152,14 @@ pub struct StateRequest {
     /// Logged only.
     pub client_id: String,
     /// Full id or unique prefix (≥ 8 characters).
+    #[schema(required = true, min_length = 8)]
     pub job_id: String,
     /// Extension (long-poll): answer once `Version` is greater than this.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after_version: Option<i64>,
-    /// Extension (long-poll): wait at most this many seconds (≤ 60).
+    /// Extension (long-poll): wait at most this many seconds (more counts as 60).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0)]
     pub wait_seconds: Option<f64>,
 }
 
@@ -190,7 +195,8 @@ pub struct EventFilterOptions {
 pub struct EventsRequest {
     /// Logged only.
     pub client_id: String,
-    /// Full id or unique prefix.
+    /// Full id or unique prefix (≥ 8 characters).
+    #[schema(required = true, min_length = 8)]
     pub job_id: String,
     /// Optional filters.
     pub filters: EventFilterOptions,

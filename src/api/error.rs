@@ -126,6 +126,7 @@ impl From<JobError> for ApiError {
                 Self::new(StatusCode::CONFLICT, "job-terminal", msg)
                     .with_details(json!({ "id": id, "state": state.as_str() }))
             }
+            JobError::NonceReused(_) => Self::new(StatusCode::UNAUTHORIZED, "nonce-reused", msg),
             JobError::Unavailable(_) => {
                 let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", msg);
                 e.retry_after = Some(1);

@@ -17,7 +17,8 @@ use super::error::ApiError;
 use super::AppState;
 use crate::auth;
 
-/// A JSON body parsed leniently (any Content-Type; empty body = `{}`; nulls dropped).
+/// A JSON body parsed leniently (any Content-Type; an empty body or `null` = `{}`; null
+/// members dropped).
 #[derive(Debug)]
 pub struct JsonBody<T>(pub T);
 
@@ -31,12 +32,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         } else {
             &bytes[..]
         };
-        let value: Value = serde_json::from_slice(text).map_err(|e| {
+        let mut value: Value = serde_json::from_slice(text).map_err(|e| {
             ApiError::bad_request(
                 "malformed-json",
                 format!("request body is not valid JSON: {e}"),
             )
         })?;
+        if value.is_null() {
+            // What Go sends for a nil request: the same as no body.
+            value = Value::Object(serde_json::Map::new());
+        }
         parse_value(value, "request body").map(JsonBody)
     }
 }

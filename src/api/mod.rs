@@ -1,18 +1,25 @@
 //! The HTTP API: axum routes, wire DTOs, the error type and the extractors. Every
 //! requester route is served at `/requester/X` and `/api/v1/requester/X`, accepts POST
 //! (and GET with a body, as Bacalhau did).
+//!
+//! Middleware, outermost first: request id (`x-request-id`, taken from the request or
+//! made, and echoed), tracing span (with the request id), panic catcher, [`guard`]
+//! (503 while shutting down, rate limit, request timeout, metrics), body limit.
 
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod limits;
 pub mod logs;
 mod node;
 pub mod openapi;
 pub mod requester;
 mod results;
+pub mod serve;
 
 use std::ops::Deref;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::StatusCode;
@@ -21,10 +28,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::app::App;
 use error::ApiError;
+use limits::RateLimiter;
 
 /// Shared state of every handler.
 #[derive(Debug, Clone)]
@@ -58,9 +68,35 @@ fn prefixed() -> Router<AppState> {
         .route("/id", get(node::id))
 }
 
+/// What [`guard`] needs besides the app.
+#[derive(Debug, Clone)]
+struct Guard {
+    app: AppState,
+    /// The per-IP limiter, when `--rate-limit` is set.
+    limiter: Option<Arc<RateLimiter>>,
+    /// `--request-timeout-secs`.
+    timeout: Duration,
+}
+
+/// The tracing span of one request: method, path and request id, so every event logged
+/// while handling it carries them.
+fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+}
+
 /// The whole router with its middleware.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.max_body_bytes;
+    let guard_state = Guard {
+        limiter: RateLimiter::new(state.config.rate_limit).map(Arc::new),
+        timeout: Duration::from_secs(state.config.request_timeout_secs.max(1)),
+        app: state.clone(),
+    };
     Router::new()
         .merge(prefixed())
         .nest("/api/v1", prefixed())
@@ -72,7 +108,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .layer(middleware::from_fn_with_state(guard_state, guard))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -81,23 +117,41 @@ pub fn router(state: AppState) -> Router {
             )
             .into_response()
         }))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
 }
 
-/// Refuses new requests while shutting down and counts answers by route and status.
-async fn guard(State(app): State<AppState>, req: Request, next: Next) -> Response {
+/// Refuses new requests while shutting down (503) and over the rate limit (429), bounds
+/// the time of non-streaming requests (408), and counts answers by route and status.
+async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().trim_start_matches("/api/v1").to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
-    let resp = if app.shutdown.is_cancelled() && route != "/livez" {
-        ApiError::shutting_down().into_response()
-    } else {
-        next.run(req).await
+    let limited = match &g.limiter {
+        Some(l) if !limits::UNLIMITED_ROUTES.contains(&route.as_str()) => l.check_request(&req),
+        _ => Ok(()),
     };
-    app.metrics.http(&route, resp.status().as_u16());
+    let resp = if g.app.shutdown.is_cancelled() && route != "/livez" {
+        ApiError::shutting_down().into_response()
+    } else if let Err(e) = limited {
+        e.into_response()
+    } else if limits::is_streaming(&route) {
+        next.run(req).await
+    } else {
+        match tokio::time::timeout(g.timeout, next.run(req)).await {
+            Ok(resp) => resp,
+            Err(_) => limits::timed_out(g.timeout).into_response(),
+        }
+    };
+    g.app.metrics.http(&route, resp.status().as_u16());
     resp
 }
 

@@ -29,7 +29,7 @@ pub fn build_info() -> BuildVersionInfo {
 
 /// Server version in Bacalhau's shape.
 #[utoipa::path(post, path = "/version", tag = "node",
-    request_body = VersionRequest,
+    request_body(content = Option<VersionRequest>, description = "Optional"),
     responses((status = 200, description = "Build facts", body = VersionResponse),
               (status = 400, description = "Malformed JSON", body = ErrorBody)))]
 pub async fn version(JsonBody(_req): JsonBody<VersionRequest>) -> Json<VersionResponse> {
@@ -107,7 +107,7 @@ pub async fn node_info(State(app): State<AppState>) -> Json<NodeInfo> {
 
 /// This node's id, as a JSON string.
 #[utoipa::path(get, path = "/id", tag = "node",
-    responses((status = 200, description = "Node id", body = String)))]
+    responses((status = 200, description = "Node id", body = String, content_type = "application/json")))]
 pub async fn id(State(app): State<AppState>) -> Json<String> {
     Json(app.jobs.node_id().to_owned())
 }
@@ -117,6 +117,7 @@ pub async fn id(State(app): State<AppState>) -> Json<String> {
     responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
 pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     let sched = app.jobs.scheduler();
+    app.metrics.set_executions_queued(sched.queued_executions());
     let body = app.metrics.render(
         sched.running(),
         sched.waiting(),

@@ -81,7 +81,7 @@ pub async fn submit(
 
 /// Lists jobs: filter, then sort, then limit.
 #[utoipa::path(post, path = "/requester/list", tag = "requester",
-    request_body = ListRequest,
+    request_body(content = Option<ListRequest>, description = "Optional: no body lists with the defaults"),
     responses(
         (status = 200, description = "A page of jobs", body = ListResponse),
         (status = 400, description = "Invalid request", body = ErrorBody),
@@ -217,7 +217,8 @@ pub async fn results(
         (status = 401, description = "Bad signature", body = ErrorBody),
         (status = 403, description = "Not the job's owner", body = ErrorBody),
         (status = 404, description = "Unknown job", body = ErrorBody),
-        (status = 409, description = "The job already ended", body = ErrorBody),
+        (status = 409, description = "The job already ended (a repeated cancel with the same nonce gets 200 and the current state instead)", body = ErrorBody),
+        (status = 503, description = "Shutting down or database unavailable", body = ErrorBody),
     ))]
 pub async fn cancel(
     State(app): State<AppState>,
@@ -225,6 +226,9 @@ pub async fn cancel(
 ) -> Result<Json<StateResponse>, ApiError> {
     let p = signed.payload;
     let id = require_job_id(&p.job_id)?;
-    let state = app.jobs.cancel(&signed.client_id, id, &p.reason).await?;
+    let state = app
+        .jobs
+        .cancel(&signed.client_id, id, &p.reason, p.nonce.as_deref())
+        .await?;
     Ok(Json(StateResponse { state }))
 }

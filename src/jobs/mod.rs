@@ -2,6 +2,7 @@
 //! every state change (submit, cancel, the scheduler and the execution runner).
 
 pub mod cache;
+mod cancel;
 pub mod enums;
 pub mod model;
 mod runner;
@@ -43,6 +44,9 @@ pub enum JobError {
         /// Its final state.
         state: JobStateType,
     },
+    /// The client already used this nonce in another request (401).
+    #[error("{0}")]
+    NonceReused(String),
     /// The server cannot take the request now: shutting down, database busy or full (503).
     #[error("{0}")]
     Unavailable(String),
@@ -53,10 +57,9 @@ pub enum JobError {
 
 impl From<StoreError> for JobError {
     fn from(e: StoreError) -> Self {
-        if let StoreError::NonceReused(_) = e {
-            return JobError::Invalid(e.to_string());
-        }
-        if e.is_unavailable() {
+        if let StoreError::NonceReused { .. } = e {
+            JobError::NonceReused(e.to_string())
+        } else if e.is_unavailable() {
             JobError::Unavailable(format!("the database is unavailable: {e}"))
         } else {
             JobError::Internal(e.into())

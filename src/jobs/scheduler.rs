@@ -68,6 +68,15 @@ impl Scheduler {
         q.iter().filter(|w| !w.tx.is_closed()).count()
     }
 
+    /// Executions waiting for a slot (summed over the waiting jobs).
+    pub fn queued_executions(&self) -> usize {
+        let q = self.queue.lock().expect("scheduler queue");
+        q.iter()
+            .filter(|w| !w.tx.is_closed())
+            .map(|w| w.remaining)
+            .sum()
+    }
+
     async fn dispatch(self) {
         loop {
             let has_work = {

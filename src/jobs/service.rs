@@ -21,7 +21,8 @@ use crate::logs::LogHub;
 use crate::metrics::Metrics;
 use crate::storage::Storage;
 use crate::store::{
-    self, Commit, ExecutionRow, HistoryRow, Inserted, JobRowUpdate, NewJob, NewNonce, Store,
+    self, Commit, ExecutionRow, HistoryRow, Inserted, JobRowUpdate, NewJob, NewNonce, NonceRoute,
+    Store,
 };
 use crate::time;
 
@@ -266,14 +267,7 @@ impl Jobs {
         };
         let state = state::initial(&id, now);
         let created = state::created(&id, now);
-        let window = time::to_nanos(now)
-            + i64::try_from(
-                self.inner
-                    .config
-                    .freshness_window_secs
-                    .saturating_mul(2_000_000_000),
-            )
-            .unwrap_or(i64::MAX / 2);
+        let expires_at = self.nonce_expiry();
         let new = NewJob {
             id: id.clone(),
             client_id: req.client_id.clone(),
@@ -285,8 +279,9 @@ impl Jobs {
             nonce: req.nonce.map(|nonce| NewNonce {
                 client_id: req.client_id,
                 nonce,
+                route: NonceRoute::Submit,
                 job_id: Some(id.clone()),
-                expires_at: window,
+                expires_at,
             }),
         };
         match self.inner.store.insert_job(new).await? {
@@ -476,50 +471,6 @@ impl Jobs {
         Ok(ListPage { jobs, next_token })
     }
 
-    /// Cancels a job on behalf of its owner: stops its executions, waits until they are
-    /// gone, then records every non-terminal execution and the job as `Cancelled` in one
-    /// transaction.
-    pub async fn cancel(
-        &self,
-        client_id: &str,
-        id: &str,
-        reason: &str,
-    ) -> Result<JobState, JobError> {
-        let view = self.get(id).await?;
-        let id = view.state.job_id.clone();
-        if view.job.metadata.client_id != client_id {
-            return Err(JobError::NotOwner(id));
-        }
-        let Some(live) = self.live_job(&id) else {
-            return Err(JobError::Terminal {
-                id,
-                state: view.state.state,
-            });
-        };
-        live.cancel.cancel();
-        live.tasks.close();
-        let grace = Duration::from_secs(self.inner.config.kill_grace_secs + 10);
-        if tokio::time::timeout(grace, live.tasks.wait())
-            .await
-            .is_err()
-        {
-            tracing::warn!(job = %id, "executions still stopping after the kill grace period");
-        }
-        match self
-            .transition(
-                &live,
-                Event::Cancel {
-                    reason: reason.to_owned(),
-                },
-            )
-            .await
-        {
-            Ok(s) => Ok((*s).clone()),
-            Err(JobError::Terminal { id, state }) => Err(JobError::Terminal { id, state }),
-            Err(e) => Err(e),
-        }
-    }
-
     /// Stops accepting work; running executions are stopped and recorded as interrupted.
     pub async fn shutdown(&self, grace: Duration) {
         self.inner.shutdown.cancel();
@@ -546,6 +497,16 @@ impl Jobs {
         live: &LiveJob,
         event: Event,
     ) -> Result<Arc<JobState>, JobError> {
+        self.transition_with(live, event, None).await
+    }
+
+    /// [`Self::transition`], recording the causing request's nonce in the same commit.
+    pub(super) async fn transition_with(
+        &self,
+        live: &LiveJob,
+        event: Event,
+        nonce: Option<NewNonce>,
+    ) -> Result<Arc<JobState>, JobError> {
         let mut guard = live.state.lock().await;
         let t =
             state::apply(&guard, &live.job.spec.deal, event, time::now()).map_err(|e| match e {
@@ -555,7 +516,9 @@ impl Jobs {
                 },
                 other => JobError::Invalid(other.to_string()),
             })?;
-        self.inner.store.commit(commit_of(&t)).await?;
+        let mut commit = commit_of(&t);
+        commit.nonce = nonce;
+        self.inner.store.commit(commit).await?;
         *guard = t.state.clone();
         let snapshot = Arc::new(t.state);
         live.watch.send_replace(snapshot.clone());
@@ -678,5 +641,6 @@ fn commit_of(t: &Transition) -> Commit {
             })
             .collect(),
         history: t.history.iter().map(history_row).collect(),
+        nonce: None,
     }
 }

@@ -17,8 +17,11 @@ use sqlx::{ConnectOptions, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 pub use logs::{LogChunkRow, StoredLogChunk};
+pub use reads::SeenNonce;
 pub use reads::{ListQuery, ListedJob, SortBy, StoredJob};
-pub use writer::{Commit, ExecutionRow, HistoryRow, Inserted, JobRowUpdate, NewJob, NewNonce};
+pub use writer::{
+    Commit, ExecutionRow, HistoryRow, Inserted, JobRowUpdate, NewJob, NewNonce, NonceRoute,
+};
 
 use writer::Op;
 
@@ -40,12 +43,15 @@ pub enum StoreError {
     /// A transaction could not be started or committed (disk full, I/O error, locked).
     #[error("the database could not commit: {0}")]
     Unavailable(String),
-    /// A nonce already used by a request that created no job was sent with a submit.
-    #[error("nonce {0:?} was already used by this client")]
-    NonceReused(String),
     /// The writer task has stopped (the server is shutting down).
     #[error("the database writer has stopped")]
     WriterGone,
+    /// The client already used this nonce, in a request to `route`.
+    #[error("the nonce was already used by this client (in a {route} request)")]
+    NonceReused {
+        /// The route that used it first.
+        route: String,
+    },
 }
 
 impl StoreError {
@@ -54,7 +60,9 @@ impl StoreError {
         match self {
             Self::Corrupt(m) => Self::Corrupt(m.clone()),
             Self::Unavailable(m) => Self::Unavailable(m.clone()),
-            Self::NonceReused(n) => Self::NonceReused(n.clone()),
+            Self::NonceReused { route } => Self::NonceReused {
+                route: route.clone(),
+            },
             Self::WriterGone => Self::WriterGone,
             other if other.is_unavailable() => Self::Unavailable(other.to_string()),
             other => Self::Corrupt(other.to_string()),
@@ -89,6 +97,9 @@ pub struct StoreOptions {
     pub read_connections: u32,
     /// Most operations the writer commits in one transaction.
     pub max_batch: usize,
+    /// How long a statement waits for a lock another connection holds (then SQLITE_BUSY,
+    /// which requests see as 503).
+    pub busy_timeout: Duration,
 }
 
 impl StoreOptions {
@@ -103,6 +114,7 @@ impl StoreOptions {
             url,
             read_connections: 4,
             max_batch: 512,
+            busy_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -122,7 +134,7 @@ impl Store {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(5))
+            .busy_timeout(opts.busy_timeout)
             .foreign_keys(true)
             .statement_cache_capacity(512)
             .disable_statement_logging();
@@ -185,3 +197,6 @@ impl Store {
         rx.await.map_err(|_| StoreError::WriterGone)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -53,6 +53,15 @@ pub struct ListQuery {
     pub limit: usize,
 }
 
+/// A nonce a client already used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenNonce {
+    /// The route that used it (`submit`, `cancel`).
+    pub route: String,
+    /// The job that request created or acted on.
+    pub job_id: Option<String>,
+}
+
 const JOB_COLUMNS: &str = "seq, id, created_at, job, state, version, update_time, timeout_at";
 
 impl Store {
@@ -70,6 +79,29 @@ impl Store {
             }
             None => Ok(None),
         }
+    }
+
+    /// The use of `(client_id, nonce)` on record, if any (expired ones may linger until the
+    /// next sweep).
+    pub async fn nonce(
+        &self,
+        client_id: &str,
+        nonce: &str,
+    ) -> Result<Option<SeenNonce>, StoreError> {
+        let row: Option<(String, Option<String>)> =
+            sqlx::query_as("SELECT route, job_id FROM nonces WHERE client_id = ? AND nonce = ?")
+                .bind(client_id)
+                .bind(nonce)
+                .fetch_optional(&self.read)
+                .await?;
+        Ok(row.map(|(route, job_id)| SeenNonce { route, job_id }))
+    }
+
+    /// How many nonces are on record.
+    pub async fn nonce_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM nonces")
+            .fetch_one(&self.read)
+            .await?)
     }
 
     /// Up to `limit` job ids that start with `prefix`, in id order.

@@ -34,6 +34,25 @@ pub struct NewJob {
     pub nonce: Option<NewNonce>,
 }
 
+/// The signed route that used a nonce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonceRoute {
+    /// `submit`: the nonce names the job it created.
+    Submit,
+    /// `cancel`: the nonce names the job it cancelled.
+    Cancel,
+}
+
+impl NonceRoute {
+    /// The name stored in `nonces.route`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Submit => "submit",
+            Self::Cancel => "cancel",
+        }
+    }
+}
+
 /// A `(client, nonce)` pair to remember until `expires_at`.
 #[derive(Debug, Clone)]
 pub struct NewNonce {
@@ -41,7 +60,9 @@ pub struct NewNonce {
     pub client_id: String,
     /// Nonce.
     pub nonce: String,
-    /// The job a submit created (None for other routes).
+    /// The route that used it.
+    pub route: NonceRoute,
+    /// The job the request created or acted on.
     pub job_id: Option<String>,
     /// Unix ns.
     pub expires_at: i64,
@@ -109,6 +130,9 @@ pub struct Commit {
     pub executions: Vec<ExecutionRow>,
     /// History to append.
     pub history: Vec<HistoryRow>,
+    /// The nonce of the request that caused the change (a cancel), recorded in the same
+    /// transaction; when the client already used it, nothing of the commit is written.
+    pub nonce: Option<NewNonce>,
 }
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
@@ -345,6 +369,7 @@ async fn apply(conn: &mut SqliteConnection, work: &[Work]) -> Result<Vec<Answer>
     fn nonce_of(w: &Work) -> Option<&NewNonce> {
         match w {
             Work::Insert(j) => j.nonce.as_ref(),
+            Work::Commit(c) => c.nonce.as_ref(),
             Work::Nonce(n) => Some(n),
             _ => None,
         }
@@ -358,6 +383,7 @@ async fn apply(conn: &mut SqliteConnection, work: &[Work]) -> Result<Vec<Answer>
                 Arg::Text(&n.nonce),
                 Arg::OptText(n.job_id.as_deref()),
                 Arg::Int(n.expires_at),
+                Arg::Text(n.route.as_str()),
             ]
         })
         .collect();
@@ -365,9 +391,9 @@ async fn apply(conn: &mut SqliteConnection, work: &[Work]) -> Result<Vec<Answer>
     if !nonce_rows.is_empty() {
         let (_, returned) = multi_row(
             conn,
-            "INSERT INTO nonces (client_id, nonce, job_id, expires_at)",
+            "INSERT INTO nonces (client_id, nonce, job_id, expires_at, route)",
             " ON CONFLICT (client_id, nonce) DO NOTHING RETURNING client_id, nonce",
-            4,
+            5,
             &nonce_rows,
         )
         .await?;
@@ -379,22 +405,27 @@ async fn apply(conn: &mut SqliteConnection, work: &[Work]) -> Result<Vec<Answer>
         // The first op of a batch with a pair takes it; later ones are repeats.
         let first = fresh.remove(&(n.client_id.clone(), n.nonce.clone()));
         repeated[i] = !first;
-        match w {
-            Work::Nonce(_) => answers[i] = Some(Answer::Bool(first)),
-            Work::Insert(_) if !first => {
-                let job_id: Option<Option<String>> = sqlx::query_scalar(
-                    "SELECT job_id FROM nonces WHERE client_id = ? AND nonce = ?",
-                )
+        if first {
+            if let Work::Nonce(_) = w {
+                answers[i] = Some(Answer::Bool(true));
+            }
+            continue;
+        }
+        let seen: Option<(Option<String>, String)> =
+            sqlx::query_as("SELECT job_id, route FROM nonces WHERE client_id = ? AND nonce = ?")
                 .bind(&n.client_id)
                 .bind(&n.nonce)
                 .fetch_optional(&mut *conn)
                 .await?;
-                answers[i] = Some(match job_id.flatten() {
-                    Some(job_id) => Answer::Inserted(Inserted::Duplicate { job_id }),
-                    None => return Err(StoreError::NonceReused(n.nonce.clone())),
-                });
+        let route = seen.as_ref().map(|s| s.1.clone()).unwrap_or_default();
+        match (w, seen) {
+            (Work::Nonce(_), _) => answers[i] = Some(Answer::Bool(false)),
+            (Work::Insert(_), Some((Some(job_id), r))) if r == NonceRoute::Submit.as_str() => {
+                answers[i] = Some(Answer::Inserted(Inserted::Duplicate { job_id }));
             }
-            _ => {}
+            // A repeated nonce on anything else fails the op; the batch is then replayed
+            // op by op, so only this request sees the error.
+            _ => return Err(StoreError::NonceReused { route }),
         }
     }
 

@@ -3,17 +3,27 @@
 
 mod helpers;
 mod log_client;
+mod process;
 
 mod auth;
 mod cancel;
 mod cli;
+mod crash;
+mod deploy;
 mod docker;
 mod errors;
 mod exec;
+mod faults;
+mod fuzz;
+mod limits;
 mod list;
 mod logs;
+mod nonces;
+mod observability;
 mod openapi;
 mod python_clients;
 mod restart;
+mod schemathesis;
+mod signals;
 mod submit;
 mod wasm;

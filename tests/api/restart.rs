@@ -1,13 +1,12 @@
 //! Restarts: graceful (in process) and kill -9 (the real binary as a child process).
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::*;
+use crate::process::serve;
 
 #[tokio::test]
 async fn every_job_and_its_history_survive_a_restart() {
@@ -29,54 +28,6 @@ async fn every_job_and_its_history_survive_a_restart() {
         .post("/requester/list", &json!({"return_all": true}))
         .await;
     assert_eq!(list["jobs"].as_array().unwrap().len(), 3);
-}
-
-/// The hake binary serving on a free port over `data_dir`, killed on drop.
-struct Proc {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(data_dir: &std::path::Path, extra: &[&str]) -> Proc {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hake"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--docker",
-            "off",
-            "--log-format",
-            "json",
-        ])
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(extra)
-        .env("RUST_LOG", "hake=info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("hake binary starts");
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let base = loop {
-        let line = lines.next().expect("server printed its address").unwrap();
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
-            if v["message"] == "hake listening" {
-                break format!("http://{}", v["addr"].as_str().unwrap());
-            }
-        }
-        assert!(Instant::now() < deadline, "no listening line");
-    };
-    std::thread::spawn(move || for _ in lines {});
-    Proc { child, base }
 }
 
 #[tokio::test]
