@@ -92,5 +92,8 @@ fn openapi_command_prints_the_checked_in_document() {
     let out = stdout(&hake(&dir.path().join("k.pem"), &["openapi"]));
     let checked_in =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml")).unwrap();
-    assert!(out == checked_in, "`hake openapi` differs from openapi.yaml");
+    assert!(
+        out == checked_in,
+        "`hake openapi` differs from openapi.yaml"
+    );
 }
