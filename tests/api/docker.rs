@@ -14,11 +14,11 @@ use tokio::sync::OnceCell;
 
 use crate::helpers::*;
 
-const IMAGE: &str = "hake-test-busybox:latest";
+pub const IMAGE: &str = "hake-test-busybox:latest";
 
 /// Whether the Docker tests can run here: the daemon answers and the test image exists
 /// (built once per test binary). Panics in CI when they cannot, says why elsewhere.
-async fn docker_available() -> bool {
+pub async fn docker_available() -> bool {
     static READY: OnceCell<Result<(), String>> = OnceCell::const_new();
     match READY.get_or_init(prepare_docker).await {
         Ok(()) => true,

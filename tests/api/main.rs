@@ -1,12 +1,15 @@
 //! One integration-test binary: every module starts real servers on port 0 with a real
 //! SQLite file and talks to them over HTTP with real signatures.
 
+mod cli_support;
 mod helpers;
 mod log_client;
 
 mod auth;
 mod cancel;
 mod cli;
+mod cli_jobs;
+mod cli_logs;
 mod docker;
 mod errors;
 mod exec;
