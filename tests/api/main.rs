@@ -19,4 +19,5 @@ mod openapi;
 mod python_clients;
 mod restart;
 mod submit;
+mod walkthrough;
 mod wasm;
