@@ -16,6 +16,7 @@ mod exec;
 mod list;
 mod logs;
 mod openapi;
+mod openapi_client;
 mod python_clients;
 mod restart;
 mod submit;
