@@ -160,18 +160,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             sign::run(&signer, &what).map(|()| 0)
         }
         Command::Healthcheck { url } => {
+            // Container health checks read 0 as healthy and 1 as unhealthy, whatever the cause.
             let client = reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(5))
                 .build()?;
-            let resp = client
+            match client
                 .get(format!("{}/readyz", url.trim_end_matches('/')))
                 .send()
-                .await?;
-            if resp.status().is_success() {
-                Ok(0)
-            } else {
-                eprintln!("not ready: HTTP {}", resp.status());
-                Ok(1)
+                .await
+            {
+                Ok(resp) if resp.status().is_success() => Ok(0),
+                Ok(resp) => {
+                    eprintln!("not ready: HTTP {}", resp.status());
+                    Ok(1)
+                }
+                Err(e) => {
+                    eprintln!("not ready: {e}");
+                    Ok(1)
+                }
             }
         }
         Command::Openapi => {
