@@ -10,7 +10,8 @@ use tokio::io::{AsyncBufReadExt as _, BufReader};
 use crate::cli_support::*;
 use crate::helpers::*;
 
-const BOTH: &str = "for i in 1 2 3; do echo out $i; echo err $i >&2; done";
+/// Alternating streams, spaced so their arrival order (and so the seq order) is fixed.
+const BOTH: &str = "for i in 1 2 3; do echo out $i; sleep 0.1; echo err $i >&2; sleep 0.1; done";
 
 #[tokio::test]
 async fn logs_sends_each_stream_to_its_own_and_filters_by_tail_stream_since_and_execution() {
@@ -194,4 +195,48 @@ async fn logs_follow_reconnects_after_dropped_connections_without_duplicates_or_
         "two reconnections: {:?}",
         proxy.requests.lock().unwrap()
     );
+}
+
+#[tokio::test]
+async fn logs_follow_rides_out_a_server_restart_and_exits_with_the_interrupted_job_status() {
+    let app = spawn_app().await;
+    let proxy = Proxy::start(app.addr).await;
+    let cli = Cli::new(&app).via(&proxy.url);
+    let script = "i=1; while [ $i -le 300 ]; do echo line $i; sleep 0.1; i=$((i+1)); done";
+    let id = cli.exec(&[], script).await;
+
+    let mut child = cli
+        .command(&["logs", "-f", &id])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        seen.push(out.next_line().await.unwrap().expect("a line"));
+    }
+    // A graceful restart: the stream ends with server_shutdown, the server is away for a
+    // moment (the proxy still points at the old port), then answers on a new port.
+    let app = app.restart().await;
+    proxy.retarget(app.addr);
+    while let Some(line) = tokio::time::timeout(Duration::from_secs(60), out.next_line())
+        .await
+        .expect("a line or the end within 60 s")
+        .unwrap()
+    {
+        seen.push(line);
+    }
+    let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    let expected: Vec<String> = (1..=seen.len()).map(|i| format!("line {i}")).collect();
+    assert_eq!(
+        seen, expected,
+        "every line once, in order, across the restart"
+    );
+    assert!(seen.len() < 300, "the restart interrupted the job");
+    assert_eq!(status.code(), Some(1), "the interrupted job failed");
+    assert_eq!(app.state(&id).await["State"], "Error");
 }

@@ -137,9 +137,11 @@ pub fn plain(text: &str) -> bool {
     .any(|n| text.contains(n))
 }
 
-/// A TCP proxy in front of a server; `cut` drops every open connection.
+/// A TCP proxy in front of a server; `cut` drops every open connection and `retarget`
+/// points new connections at another address (a restarted server).
 pub struct Proxy {
     pub url: String,
+    target: Arc<Mutex<std::net::SocketAddr>>,
     conns: Arc<Mutex<Vec<JoinHandle<()>>>>,
     /// The first bytes each connection sent (its request line).
     pub requests: Arc<Mutex<Vec<String>>>,
@@ -152,10 +154,12 @@ impl Proxy {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let conns: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
         let requests: Arc<Mutex<Vec<String>>> = Arc::default();
-        let (c2, r2) = (conns.clone(), requests.clone());
+        let target = Arc::new(Mutex::new(target));
+        let (c2, r2, t2) = (conns.clone(), requests.clone(), target.clone());
         let accept = tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
                 let requests = r2.clone();
+                let target = *t2.lock().unwrap();
                 let task = tokio::spawn(async move {
                     let Ok(mut outbound) = TcpStream::connect(target).await else {
                         return;
@@ -182,10 +186,16 @@ impl Proxy {
         });
         Proxy {
             url,
+            target,
             conns,
             requests,
             accept,
         }
+    }
+
+    /// Sends new connections to `addr`.
+    pub fn retarget(&self, addr: std::net::SocketAddr) {
+        *self.target.lock().unwrap() = addr;
     }
 
     /// Drops every open connection (both sides see the socket close).
