@@ -533,3 +533,18 @@ async fn a_spinner_is_drawn_on_a_terminal_only() {
     );
     assert!(screen.contains("Completed"));
 }
+
+#[tokio::test]
+async fn healthcheck_exits_0_for_a_ready_server_and_1_for_one_that_does_not_answer() {
+    let app = spawn_app().await;
+    let cli = Cli::new(&app);
+    cli.run(&["healthcheck", "--url", &app.base])
+        .await
+        .expect(0);
+    let nowhere = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let run = cli.run(&["healthcheck", "--url", &nowhere]).await.expect(1);
+    assert!(run.stderr.starts_with("not ready"), "{}", run.stderr);
+}
