@@ -1,4 +1,5 @@
-//! The `hake` binary: parse the command line and run it.
+//! The `hake` binary: parse the command line and run it. A failing client command prints
+//! `hake: <message>` on stderr and exits with its code (`hake --help` lists them).
 
 use clap::Parser;
 
@@ -8,8 +9,9 @@ async fn main() {
     match hake::cli::run(cli).await {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            eprintln!("hake: {e:#}");
-            std::process::exit(1);
+            let (code, message) = hake::cli::exit::classify(&e);
+            eprintln!("hake: {message}");
+            std::process::exit(code);
         }
     }
 }

@@ -190,15 +190,19 @@ pub struct EventFilterOptions {
 }
 
 /// `events` request.
+// Field-level defaults: a container-level `default` would put a default value on the
+// nested `filters` object, which generated clients cannot model.
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
-#[serde(default)]
 pub struct EventsRequest {
     /// Logged only.
+    #[serde(default)]
     pub client_id: String,
     /// Full id or unique prefix (≥ 8 characters).
+    #[serde(default)]
     #[schema(required = true, min_length = 8)]
     pub job_id: String,
     /// Optional filters.
+    #[serde(default)]
     pub filters: EventFilterOptions,
 }
 

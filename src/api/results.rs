@@ -10,11 +10,17 @@ use tokio_util::io::ReaderStream;
 use super::error::{ApiError, ErrorBody};
 use super::AppState;
 
+/// A gzip-compressed tar archive (`application/gzip`).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)] // only describes the body in the OpenAPI document
+pub struct Tarball(Vec<u8>);
+
 /// Downloads a published result tarball.
 #[utoipa::path(get, path = "/results/{job}/{file}", tag = "results",
     params(("job" = String, Path, description = "Job id"),
            ("file" = String, Path, description = "`<execution id>.tar.gz`")),
-    responses((status = 200, description = "The tarball", body = Vec<u8>, content_type = "application/gzip"),
+    responses((status = 200, description = "The tarball", body = Tarball, content_type = "application/gzip"),
               (status = 404, description = "No such result", body = ErrorBody)))]
 pub async fn download(
     State(app): State<AppState>,

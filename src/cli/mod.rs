@@ -1,19 +1,41 @@
-//! The `hake` command line: `serve` runs the server; the other commands are clients.
+//! The `hake` command line: `serve` runs the server; the other commands are clients of a
+//! server (`--server` / `HAKE_SERVER`, default `http://127.0.0.1:1234`), signing with the
+//! key of [`key`]. Exit codes are in [`exit`].
 
+pub mod client;
+pub mod exit;
+pub mod fmt;
+pub mod jobs;
 pub mod key;
+pub mod logs;
+pub mod progress;
+pub mod results;
+pub mod run;
 pub mod sign;
+pub mod spec;
+pub mod wait;
 
 use clap::{Parser, Subcommand};
 
 use crate::config::ServeConfig;
+use exit::{CliError, ExitCode};
 
 /// hake: a job-execution server with a Bacalhau-compatible API.
 #[derive(Debug, Parser)]
-#[command(name = "hake", version, about)]
+#[command(name = "hake", version, about, after_help = exit::EXIT_CODES_HELP)]
 pub struct Cli {
     /// Client key options.
     #[command(flatten)]
     pub key: key::KeyArgs,
+    /// The server the client commands talk to.
+    #[arg(
+        long,
+        env = "HAKE_SERVER",
+        default_value = client::DEFAULT_SERVER,
+        global = true,
+        value_name = "URL"
+    )]
+    pub server: String,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -26,6 +48,9 @@ pub enum Command {
     Serve(Box<ServeConfig>),
     /// Show (creating on first use) your client key and ClientID.
     Id(key::IdArgs),
+    /// The client commands.
+    #[command(flatten)]
+    Client(ClientCommand),
     /// Print a signed envelope for curl.
     Sign {
         /// What to sign.
@@ -46,6 +71,79 @@ pub enum Command {
     },
 }
 
+/// The commands that talk to a server.
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Run a host process: hake exec [OPTIONS] -- CMD ARGS... (the server needs --allow-exec).
+    Exec(run::ExecArgs),
+    /// Docker jobs: hake docker run IMAGE [OPTIONS] -- CMD...
+    Docker {
+        /// What to do.
+        #[command(subcommand)]
+        what: run::DockerCommand,
+    },
+    /// Wasm jobs: hake wasm run MODULE.wasm [ARGS...]
+    Wasm {
+        /// What to do.
+        #[command(subcommand)]
+        what: run::WasmCommand,
+    },
+    /// Submit a spec file (JSON or YAML; - for stdin) and print the job id.
+    Submit(run::SubmitArgs),
+    /// List jobs (yours unless --all), newest first.
+    List(jobs::ListArgs),
+    /// A job's state, executions with timings and exit codes, and history.
+    Describe(jobs::DescribeArgs),
+    /// Print a job's logs; -f follows them to the end and exits with the job's status.
+    Logs(logs::LogsArgs),
+    /// Wait for a job to end and exit with its status.
+    Wait(wait::WaitArgs),
+    /// Cancel a job.
+    Cancel(wait::CancelArgs),
+    /// List a job's results; --download DIR fetches and unpacks them.
+    Results(results::ResultsArgs),
+}
+
+/// Loads (creating on first use) the key; failures are local (exit 6).
+fn signer(keys: &key::KeyArgs) -> Result<crate::auth::Signer, CliError> {
+    keys.load_or_create()
+        .map_err(|e| CliError::local(format!("{e:#}")))
+}
+
+/// Runs a client command against the server.
+async fn run_client(
+    server: &str,
+    keys: &key::KeyArgs,
+    command: ClientCommand,
+) -> Result<ExitCode, CliError> {
+    let c = client::Client::new(server)?;
+    match command {
+        ClientCommand::Exec(args) => {
+            let spec = run::exec_spec(&args)?;
+            run::submit_and_then(&c, &signer(keys)?, run::to_value(&spec), &args.after).await
+        }
+        ClientCommand::Docker {
+            what: run::DockerCommand::Run(args),
+        } => {
+            let spec = run::docker_spec(&args)?;
+            run::submit_and_then(&c, &signer(keys)?, run::to_value(&spec), &args.after).await
+        }
+        ClientCommand::Wasm {
+            what: run::WasmCommand::Run(args),
+        } => {
+            let spec = run::wasm_spec(&args)?;
+            run::submit_and_then(&c, &signer(keys)?, run::to_value(&spec), &args.after).await
+        }
+        ClientCommand::Submit(args) => run::run_submit(&c, &signer(keys)?, &args).await,
+        ClientCommand::List(args) => jobs::run_list(&c, &signer(keys)?, &args).await,
+        ClientCommand::Describe(args) => jobs::run_describe(&c, &args).await,
+        ClientCommand::Logs(args) => logs::run_logs(&c, &signer(keys)?, &args).await,
+        ClientCommand::Wait(args) => wait::run_wait(&c, &args).await,
+        ClientCommand::Cancel(args) => wait::run_cancel(&c, &signer(keys)?, &args).await,
+        ClientCommand::Results(args) => results::run_results(&c, &args).await,
+    }
+}
+
 /// Runs the parsed command; returns the process exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
@@ -62,23 +160,33 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             sign::run(&signer, &what).map(|()| 0)
         }
         Command::Healthcheck { url } => {
+            // Container health checks read 0 as healthy and 1 as unhealthy, whatever the cause.
             let client = reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(5))
                 .build()?;
-            let resp = client
+            match client
                 .get(format!("{}/readyz", url.trim_end_matches('/')))
                 .send()
-                .await?;
-            if resp.status().is_success() {
-                Ok(0)
-            } else {
-                eprintln!("not ready: HTTP {}", resp.status());
-                Ok(1)
+                .await
+            {
+                Ok(resp) if resp.status().is_success() => Ok(0),
+                Ok(resp) => {
+                    eprintln!("not ready: HTTP {}", resp.status());
+                    Ok(1)
+                }
+                Err(e) => {
+                    eprintln!("not ready: {e}");
+                    Ok(1)
+                }
             }
         }
         Command::Openapi => {
             print!("{}", crate::api::openapi::yaml());
             Ok(0)
         }
+        Command::Client(command) => match run_client(&cli.server, &cli.key, command).await {
+            Ok(code) => Ok(code.code()),
+            Err(e) => Err(anyhow::Error::new(e)),
+        },
     }
 }

@@ -1,6 +1,7 @@
 //! One integration-test binary: every module starts real servers on port 0 with a real
 //! SQLite file and talks to them over HTTP with real signatures.
 
+mod cli_support;
 mod helpers;
 mod log_client;
 mod process;
@@ -8,6 +9,8 @@ mod process;
 mod auth;
 mod cancel;
 mod cli;
+mod cli_jobs;
+mod cli_logs;
 mod crash;
 mod deploy;
 mod docker;
@@ -21,9 +24,11 @@ mod logs;
 mod nonces;
 mod observability;
 mod openapi;
+mod openapi_client;
 mod python_clients;
 mod restart;
 mod schemathesis;
 mod signals;
 mod submit;
+mod walkthrough;
 mod wasm;
