@@ -146,13 +146,15 @@ pub struct ListResponse {
 }
 
 /// `states` and `results` request.
+// Field-level defaults: `job_id` is required, and a default on it would contradict its
+// minimum length in the schema.
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
-#[serde(default)]
 pub struct StateRequest {
     /// Logged only.
+    #[serde(default)]
     pub client_id: String,
     /// Full id or unique prefix (≥ 8 characters).
-    #[schema(required = true, min_length = 8)]
+    #[schema(min_length = 8)]
     pub job_id: String,
     /// Extension (long-poll): answer once `Version` is greater than this.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -198,8 +200,7 @@ pub struct EventsRequest {
     #[serde(default)]
     pub client_id: String,
     /// Full id or unique prefix (≥ 8 characters).
-    #[serde(default)]
-    #[schema(required = true, min_length = 8)]
+    #[schema(min_length = 8)]
     pub job_id: String,
     /// Optional filters.
     #[serde(default)]
