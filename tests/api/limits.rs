@@ -72,15 +72,7 @@ async fn a_client_over_the_rate_limit_gets_429_json_with_retry_after() {
     tokio::time::sleep(Duration::from_secs(retry)).await;
     assert_eq!(post_version(&app.http, &app).await.status(), StatusCode::OK);
 
-    let metrics = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.get_text("/metrics").await;
     assert!(
         metrics.contains(r#"hake_http_requests_total{route="/version",status="429"}"#),
         "{metrics}"

@@ -176,15 +176,7 @@ async fn expired_nonces_are_deleted_so_the_table_stays_bounded() {
     let (status, body) = app.post_raw("/requester/submit", envelope).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert_eq!(body["code"], "stale-timestamp");
-    let metrics = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.get_text("/metrics").await;
     assert!(metrics.contains("hake_nonces_expired_total 5"), "{metrics}");
     let listed: Value = app
         .post("/requester/list", &json!({"return_all": true}))

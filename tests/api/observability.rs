@@ -14,15 +14,7 @@ async fn metrics_export_every_family_operators_need() {
     let id = app.submit_ok(noop_spec()).await;
     app.wait_terminal(&id, 20).await;
     let _ = app.post_raw("/requester/submit", "{}").await;
-    let text = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.get_text("/metrics").await;
     let families = [
         ("hake_jobs_submitted", "counter"),
         ("hake_jobs_finished", "counter"),
