@@ -17,6 +17,7 @@ use crate::api::{self, error::ApiError, AppState};
 use crate::config::{DockerMode, ServeConfig};
 use crate::engines::{self, docker::DockerEngine, Engines};
 use crate::jobs::Jobs;
+use crate::logs::StreamSlots;
 use crate::logs::{hub::RingLimits, LogHub};
 use crate::metrics::Metrics;
 use crate::storage::Storage;
@@ -37,6 +38,8 @@ pub struct App {
     pub verifier: crate::auth::Verifier,
     /// ClientIDs allowed to use signed routes, when `--authorized-keys` is set.
     pub authorized: RwLock<Option<HashSet<String>>>,
+    /// Open log streams per client, capped by `--max-log-streams-per-client`.
+    pub log_streams: Arc<StreamSlots>,
     /// Fires when shutdown begins: new requests get 503 and log streams end.
     pub shutdown: CancellationToken,
 }
@@ -139,6 +142,7 @@ impl Server {
         );
         jobs.recover().await.context("recovering unfinished jobs")?;
 
+        let log_streams = StreamSlots::new(config.max_log_streams_per_client);
         let app = Arc::new(App {
             config,
             jobs,
@@ -146,6 +150,7 @@ impl Server {
             metrics,
             verifier: crate::auth::Verifier::new(4096),
             authorized: RwLock::new(None),
+            log_streams,
             shutdown: CancellationToken::new(),
         });
         app.reload_authorized()?;

@@ -127,6 +127,11 @@ pub struct ServeConfig {
     #[arg(long, env = "HAKE_LOG_HEARTBEAT_SECS", default_value_t = 15.0)]
     pub log_heartbeat_secs: f64,
 
+    /// Log streams one client (ClientID) may have open at once (0: no cap). Over it:
+    /// 429 with `Retry-After`.
+    #[arg(long, env = "HAKE_MAX_LOG_STREAMS_PER_CLIENT", default_value_t = 64)]
+    pub max_log_streams_per_client: usize,
+
     /// Largest page `list` returns (also what `max_jobs: 0` means).
     #[arg(long, env = "HAKE_LIST_PAGE_CAP", default_value_t = 1000)]
     pub list_page_cap: usize,

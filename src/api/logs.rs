@@ -16,7 +16,7 @@ use crate::jobs::model::LogStream;
 use crate::jobs::JobError;
 use crate::logs::frame::Format;
 use crate::logs::stream::{self, LogQuery, StreamContext};
-use crate::logs::Filter;
+use crate::logs::{Filter, TooManyStreams};
 
 fn parse_stream(s: Option<&str>) -> Result<Option<LogStream>, ApiError> {
     match s.map(str::trim).unwrap_or("") {
@@ -47,6 +47,21 @@ fn last_event_id(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     })
 }
 
+/// 429 for a client already holding its cap of open streams.
+fn too_many_streams(e: TooManyStreams) -> ApiError {
+    let mut err = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too-many-streams",
+        format!(
+            "this client already has {} log streams open; close one or retry later",
+            e.cap
+        ),
+    )
+    .with_details(json!({ "max_streams": e.cap }));
+    err.retry_after = Some(1);
+    err
+}
+
 /// Streams an execution's logs (owner only).
 ///
 /// The body is chunked: by `Accept`, NDJSON of `LogFrame` (default), `text/plain` raw
@@ -64,6 +79,7 @@ fn last_event_id(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
         (status = 401, description = "Bad signature", body = ErrorBody),
         (status = 403, description = "Not the job's owner", body = ErrorBody),
         (status = 404, description = "Unknown job", body = ErrorBody),
+        (status = 429, description = "Rate limited, or the client already has its cap of open log streams (`too-many-streams`)", body = ErrorBody),
         (status = 503, description = "Shutting down or database unavailable", body = ErrorBody),
     ))]
 pub async fn logs(
@@ -124,7 +140,11 @@ pub async fn logs(
         shutdown: app.shutdown.clone(),
         heartbeat: app.config.log_heartbeat(),
     };
-    let body = Body::from_stream(stream::open(ctx, query, view.state));
+    let slot = app
+        .log_streams
+        .acquire(&signed.client_id)
+        .map_err(too_many_streams)?;
+    let body = Body::from_stream(stream::open(ctx, query, view.state, Some(slot)));
     let mut resp = (StatusCode::OK, body).into_response();
     let h = resp.headers_mut();
     h.insert(

@@ -11,6 +11,7 @@ pub mod hub;
 mod persist;
 pub mod record;
 pub mod ring;
+pub mod slots;
 pub mod stream;
 #[cfg(test)]
 mod tests;
@@ -18,3 +19,4 @@ mod tests;
 pub use exec_log::{ExecLog, Progress};
 pub use hub::{LogHub, LogSink, Persisted, RingLimits};
 pub use record::{Filter, LogRecord};
+pub use slots::{StreamSlot, StreamSlots, TooManyStreams};

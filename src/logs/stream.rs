@@ -23,6 +23,7 @@ use super::exec_log::{ExecLog, Progress, Slot, TailCounter, TailScan};
 use super::frame::{End, EndReason, Format};
 use super::hub::{LogHub, Persisted};
 use super::record::{Filter, LogRecord};
+use super::slots::StreamSlot;
 use crate::jobs::model::{ExecutionState, ExecutionStateType, JobState, JobStateType};
 use crate::jobs::{JobError, Jobs};
 
@@ -72,6 +73,7 @@ pub fn open(
     ctx: StreamContext,
     query: LogQuery,
     state: Arc<JobState>,
+    slot: Option<StreamSlot>,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
     ctx.jobs.logs().metrics().follower(1);
     let follower = Follower {
@@ -85,6 +87,7 @@ pub fn open(
         job_rx: None,
         watching: true,
         last: state,
+        _slot: slot,
     };
     futures::stream::unfold(follower, |mut f| async move {
         f.next_chunk().await.map(|b| (Ok(b), f))
@@ -151,6 +154,8 @@ struct Follower {
     /// Whether the stream waited for the execution to start (then all of its log is
     /// new, even without history).
     waited: bool,
+    /// The client's stream slot, freed when the stream is dropped.
+    _slot: Option<StreamSlot>,
 }
 
 impl Drop for Follower {

@@ -1,8 +1,8 @@
 //! The deployment as an operator runs it: the image built from the Dockerfile, started with
 //! `docker compose up -d` from the checked-in `docker-compose.yml` (named volume, published
 //! port, the Docker socket mounted), healthy, running a Noop job and a Docker job driven
-//! through the mounted socket, keeping its data over a restart, and torn down with
-//! `docker compose down -v`.
+//! through the mounted socket whose logs are followed live over `/requester/logs`, keeping
+//! its data over a restart, and torn down with `docker compose down -v`.
 //!
 //! Nothing can be pulled here: the runtime base image is made by
 //! `scripts/build-base-images.sh` and the image packs the binary this test run built
@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 use crate::docker::{docker_available, IMAGE};
 use crate::helpers::*;
+use crate::log_client::{end, records, texts, Frames};
 use hake::auth::Signer;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -127,37 +128,35 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Follows a job until it ends and returns its final state.
-///
-/// Hook for the logs endpoint: this follows with the `states` long-poll today; once
-/// `POST /requester/logs` is served, it should also stream the job's logs (`Follow:
-/// true`) and check them, as issue 8 asks of this test.
-async fn follow_job(http: &reqwest::Client, base: &str, job_id: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut version = 0;
-    loop {
-        let body = json!({"job_id": job_id, "after_version": version, "wait_seconds": 5});
-        let r = http
-            .post(format!("{base}/requester/states"))
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
-        let state = r.json::<Value>().await.unwrap()["state"].clone();
-        if matches!(
-            state["State"].as_str(),
-            Some("Completed" | "CompletedPartially" | "Error" | "Cancelled")
-        ) {
-            return state;
-        }
-        version = state["Version"].as_i64().unwrap_or(0);
-        assert!(
-            Instant::now() < deadline,
-            "job {job_id} did not end: {state}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+/// Follows a job's logs (`POST /requester/logs`, `Follow: true`, signed) until the
+/// stream's End record, then returns the frames and the job's final state.
+async fn follow_job(
+    http: &reqwest::Client,
+    base: &str,
+    signer: &Signer,
+    job_id: &str,
+) -> (Vec<Value>, Value) {
+    let payload = json!({"ClientID": signer.client_id(), "JobID": job_id, "Follow": true,
+        "Timestamp": chrono::Utc::now().timestamp_millis(),
+        "Nonce": uuid::Uuid::new_v4().to_string()})
+    .to_string();
+    let stream = http
+        .post(format!("{base}/requester/logs"))
+        .body(signer.envelope(&payload))
+        .send()
+        .await
+        .unwrap();
+    let frames = Frames::new(stream).rest().await;
+    end(&frames);
+    let r = http
+        .post(format!("{base}/requester/states"))
+        .body(json!({"job_id": job_id}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let state = r.json::<Value>().await.unwrap()["state"].clone();
+    (frames, state)
 }
 
 async fn submit(http: &reqwest::Client, base: &str, signer: &Signer, spec: Value) -> String {
@@ -267,15 +266,23 @@ async fn compose_deployment_builds_starts_runs_jobs_and_tears_down() {
     );
     let noop = submit(&http, &d.base, &signer, noop_spec()).await;
     let docker_job = json!({"Engine": "Docker", "PublisherSpec": {"Type": "Noop"},
-        "Docker": {"Image": IMAGE, "Entrypoint": ["sh", "-c", "echo hello from a container"]},
+        "Docker": {"Image": IMAGE, "Entrypoint": ["sh", "-c",
+            "echo hello from a container; sleep 1; echo >&2 a second later"]},
         "Deal": {"Concurrency": 1}});
     let container_job = submit(&http, &d.base, &signer, docker_job).await;
-    assert_eq!(
-        follow_job(&http, &d.base, &noop).await["State"],
-        "Completed"
-    );
-    let state = follow_job(&http, &d.base, &container_job).await;
+    let (frames, state) = follow_job(&http, &d.base, &signer, &noop).await;
     assert_eq!(state["State"], "Completed", "{state}");
+    assert!(texts(&frames).is_empty(), "{frames:?}");
+    // Followed live: the stream is open before the container prints its second line.
+    let (frames, state) = follow_job(&http, &d.base, &signer, &container_job).await;
+    assert_eq!(state["State"], "Completed", "{state}");
+    assert_eq!(
+        texts(&frames),
+        vec!["hello from a container\n", "a second later\n"]
+    );
+    let tags: Vec<_> = records(&frames).iter().map(|f| f["Tag"].clone()).collect();
+    assert_eq!(tags, vec![json!(1), json!(2)], "stdout then stderr");
+    assert_eq!(end(&frames)["Reason"], "completed");
     assert_eq!(
         state["Executions"][0]["RunOutput"]["stdout"],
         "hello from a container\n"

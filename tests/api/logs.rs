@@ -418,7 +418,8 @@ async fn errors_are_json_with_the_right_status_before_any_streaming() {
 
 #[tokio::test]
 async fn two_hundred_followers_of_one_chatty_job_receive_identical_sequences() {
-    let app = spawn_app().await;
+    // One client opens all 200 streams: lift the per-client cap (64 by default).
+    let app = spawn_with(|c| c.max_log_streams_per_client = 0).await;
     let script = "sleep 0.5; i=0; while [ $i -lt 400 ]; do echo \"line $i\"; \
                   [ $((i % 40)) -eq 0 ] && sleep 0.05; i=$((i+1)); done";
     let id = app.submit_ok(sh(script)).await;
@@ -566,4 +567,65 @@ async fn a_timed_out_execution_ends_the_stream_with_timed_out() {
         (&json!("timed_out"), &json!("Failed")),
         "{end}"
     );
+}
+
+#[tokio::test]
+async fn a_client_over_its_log_stream_cap_gets_429_until_one_of_its_streams_ends() {
+    let app = spawn_with(|c| {
+        c.max_log_streams_per_client = 1;
+        c.log_heartbeat_secs = 0.2;
+    })
+    .await;
+    // Streams that run to their end free their slot: many in a row all succeed.
+    let done = app.submit_ok(sh("echo done")).await;
+    app.wait_terminal(&done, 20).await;
+    for _ in 0..3 {
+        assert_eq!(texts(&frames(&app, &done, json!({})).await), vec!["done\n"]);
+    }
+
+    let running = app.submit_ok(sh("echo started; sleep 60")).await;
+    let mut first =
+        Frames::new(open(&app, &payload(&app, &running, json!({"Follow": true})), &[]).await);
+    assert_eq!(first.next().await.expect("a record")["Data"], "started\n");
+
+    let refused = open(&app, &payload(&app, &done, json!({})), &[]).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.headers()["retry-after"], "1");
+    assert_eq!(refused.headers()["content-type"], "application/json");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "too-many-streams", "{body}");
+    assert_eq!(body["details"]["max_streams"], 1, "{body}");
+
+    // Another client has its own cap.
+    let other = hake::auth::Signer::generate_ed25519();
+    let theirs = app.submit_as(&other, sh("echo theirs")).await.1["job"]["Metadata"]["ID"]
+        .as_str()
+        .expect("job id")
+        .to_owned();
+    app.wait_terminal(&theirs, 20).await;
+    let p = json!({"ClientID": other.client_id(), "JobID": theirs}).to_string();
+    let resp = app
+        .http
+        .post(app.url("/requester/logs"))
+        .body(other.envelope(&p))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(texts(&Frames::new(resp).rest().await), vec!["theirs\n"]);
+
+    // Closing the follow frees the slot once the server notices (at the next heartbeat).
+    drop(first);
+    let mut freed = false;
+    for _ in 0..100 {
+        let resp = open(&app, &payload(&app, &done, json!({})), &[]).await;
+        if resp.status() == StatusCode::OK {
+            assert_eq!(texts(&Frames::new(resp).rest().await), vec!["done\n"]);
+            freed = true;
+            break;
+        }
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(freed, "the slot of a closed stream was never freed");
+    app.cancel_as(&app.signer, &running, "done").await;
 }
