@@ -3,13 +3,14 @@
 //! executions and history records, so reads need no re-assembly beyond one join.
 //! Execution logs are stored as sealed chunks of records (`logs.rs`, table `log_chunks`).
 
+mod checkpoint;
 mod logs;
 mod reads;
 mod writer;
 
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -23,6 +24,7 @@ pub use writer::{
     Commit, ExecutionRow, HistoryRow, Inserted, JobRowUpdate, NewJob, NewNonce, NonceRoute,
 };
 
+use checkpoint::{Checkpointer, WRITER_AUTOCHECKPOINT_PAGES};
 use writer::Op;
 
 /// The embedded migrations in `migrations/`.
@@ -125,6 +127,8 @@ pub struct Store {
     read: SqlitePool,
     /// Queue of write operations for the writer task; each carries its reply channel.
     writer: mpsc::Sender<Op>,
+    /// The background WAL checkpoint task, taken when the store closes.
+    checkpointer: Arc<Mutex<Option<Checkpointer>>>,
 }
 
 impl Store {
@@ -138,15 +142,27 @@ impl Store {
             .foreign_keys(true)
             .statement_cache_capacity(512)
             .disable_statement_logging();
-        let mut conn = connect.connect().await?;
+        let mut conn = connect
+            .clone()
+            .pragma(
+                "wal_autocheckpoint",
+                WRITER_AUTOCHECKPOINT_PAGES.to_string(),
+            )
+            .connect()
+            .await?;
         MIGRATOR.run(&mut conn).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(opts.read_connections.max(1))
             .min_connections(1)
-            .connect_with(connect)
+            .connect_with(connect.clone())
             .await?;
+        let checkpointer = Checkpointer::start(connect.connect().await?);
         let writer = writer::spawn(conn, opts.max_batch.max(1));
-        Ok(Self { read, writer })
+        Ok(Self {
+            read,
+            writer,
+            checkpointer: Arc::new(Mutex::new(Some(checkpointer))),
+        })
     }
 
     /// Whether the database answers a trivial query.
@@ -181,6 +197,10 @@ impl Store {
 
     /// Waits until every queued write is committed, then stops the writer.
     pub async fn close(&self) {
+        let checkpointer = self.checkpointer.lock().expect("checkpointer").take();
+        if let Some(c) = checkpointer {
+            c.stop().await;
+        }
         let (tx, rx) = oneshot::channel();
         if self.writer.send(Op::Close(tx)).await.is_ok() {
             let _ = rx.await;

@@ -123,21 +123,25 @@ impl Store {
 
     /// The executions of a job in creation order.
     pub async fn executions(&self, job_id: &str) -> Result<Vec<ExecutionState>, StoreError> {
-        let bodies: Vec<String> =
-            sqlx::query_scalar("SELECT body FROM executions WHERE job_id = ? ORDER BY ordinal")
-                .bind(job_id)
-                .fetch_all(&self.read)
-                .await?;
+        let bodies: Vec<String> = sqlx::query_scalar(
+            "SELECT e.body FROM executions e JOIN jobs j ON e.job_seq = j.seq \
+                 WHERE j.id = ? ORDER BY e.ordinal",
+        )
+        .bind(job_id)
+        .fetch_all(&self.read)
+        .await?;
         bodies.iter().map(|b| parse(b)).collect()
     }
 
     /// A job's history in the order it happened.
     pub async fn history(&self, job_id: &str) -> Result<Vec<JobHistory>, StoreError> {
-        let bodies: Vec<String> =
-            sqlx::query_scalar("SELECT body FROM job_history WHERE job_id = ? ORDER BY id")
-                .bind(job_id)
-                .fetch_all(&self.read)
-                .await?;
+        let bodies: Vec<String> = sqlx::query_scalar(
+            "SELECT h.body FROM job_history h JOIN jobs j ON h.job_seq = j.seq \
+                 WHERE j.id = ? ORDER BY h.id",
+        )
+        .bind(job_id)
+        .fetch_all(&self.read)
+        .await?;
         bodies.iter().map(|b| parse(b)).collect()
     }
 

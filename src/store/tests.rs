@@ -40,13 +40,20 @@ fn new_job(id: &str, nonce: Option<&str>) -> NewJob {
     }
 }
 
+/// A stored ExecutionState as the service writes it.
+fn execution_body(id: &str) -> String {
+    format!(
+        r#"{{"JobID":"j","NodeId":"n-1","ComputeReference":"{id}","State":"Completed","AcceptedAskForBid":true,"Status":"","VerificationResult":{{"Complete":true,"Result":true}},"PublishedResults":{{}},"RunOutput":{{"stdout":"","stdouttruncated":false,"stderr":"","stderrtruncated":false,"exitCode":0,"runnerError":""}},"Version":2,"CreateTime":"2026-11-23T19:59:12Z","UpdateTime":"2026-11-23T19:59:12Z"}}"#
+    )
+}
+
 fn execution(id: &str, ordinal: i64) -> ExecutionRow {
     ExecutionRow {
         id: id.into(),
         ordinal,
         state: "BidAccepted".into(),
         version: 1,
-        body: "{}".into(),
+        body: execution_body(id),
     }
 }
 
@@ -115,4 +122,120 @@ async fn a_failing_commit_in_a_batch_is_rolled_back_and_the_others_commit() {
     assert_eq!(store.job("j").await.unwrap().unwrap().state.version, 1);
     assert_eq!(store.expire_nonces(11).await.unwrap(), 1);
     assert_eq!(store.nonce_count().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn history_and_executions_keep_their_order_and_jobs_across_a_batch() {
+    let (_dir, store) = open().await;
+    store.insert_job(new_job("a", None)).await.unwrap();
+    store.insert_job(new_job("b", None)).await.unwrap();
+    let commit = |job: &str, exec: &str, comments: &[&str]| Commit {
+        job_id: job.into(),
+        executions: vec![execution(exec, 0)],
+        history: comments.iter().map(|c| history(c)).collect(),
+        ..Default::default()
+    };
+    // One batch interleaving two jobs: each job's history stays in op order.
+    let (x, y, z) = tokio::join!(
+        store.commit(commit("a", "e-a", &["a1", "a2"])),
+        store.commit(commit("b", "e-b", &["b1"])),
+        store.commit(commit("a", "e-a", &["a3"])),
+    );
+    x.unwrap();
+    y.unwrap();
+    z.unwrap();
+    let comments = |h: Vec<crate::jobs::model::JobHistory>| -> Vec<String> {
+        h.into_iter().map(|h| h.comment).collect()
+    };
+    assert_eq!(
+        comments(store.history("a").await.unwrap()),
+        ["Job created", "a1", "a2", "a3"]
+    );
+    assert_eq!(
+        comments(store.history("b").await.unwrap()),
+        ["Job created", "b1"]
+    );
+    let a = store.job("a").await.unwrap().unwrap();
+    assert_eq!(
+        a.state.executions.len(),
+        1,
+        "the same execution is updated in place"
+    );
+    // History for a job that is not stored is refused, not dropped silently.
+    assert!(matches!(
+        store.commit(commit("nope", "e-x", &["lost"])).await,
+        Err(StoreError::Corrupt(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_database_made_before_migration_4_keeps_its_executions_and_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = StoreOptions::in_dir(dir.path());
+    {
+        let mut conn = SqliteConnectOptions::from_str(&opts.url)
+            .unwrap()
+            .create_if_missing(true)
+            .connect()
+            .await
+            .unwrap();
+        let mut old = sqlx::migrate!("./migrations");
+        old.migrations = std::borrow::Cow::Owned(old.migrations[..3].to_vec());
+        old.run(&mut conn).await.unwrap();
+        sqlx::raw_sql(
+            "INSERT INTO jobs (id, client_id, created_at, job, state, version, update_time)
+               VALUES ('j1', 'c', 1, '{}', 'Completed', 3, 1), ('j2', 'c', 2, '{}', 'New', 1, 2)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO executions (id, job_id, ordinal, state, version, body)
+               VALUES ('e-1', 'j1', 0, 'Completed', 2, ?)",
+        )
+        .bind(execution_body("e-1"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        for (job, comment) in [("j1", "one"), ("j2", "other"), ("j1", "two")] {
+            sqlx::query(
+                "INSERT INTO job_history (job_id, level, time, body) VALUES (?, 'JobLevel', 1, ?)",
+            )
+            .bind(job)
+            .bind(history(comment).body)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
+        sqlx::Connection::close(conn).await.unwrap();
+    }
+    let store = Store::open(&opts).await.unwrap();
+    let j1 = store.job("j1").await.unwrap().unwrap();
+    assert_eq!(j1.state.executions.len(), 1);
+    assert_eq!(j1.state.executions[0].compute_reference, "e-1");
+    let comments: Vec<String> = store
+        .history("j1")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| h.comment)
+        .collect();
+    assert_eq!(comments, ["one", "two"]);
+    // New rows continue after the migrated ones.
+    store
+        .commit(Commit {
+            job_id: "j2".into(),
+            history: vec![history("later")],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let h2: Vec<String> = store
+        .history("j2")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| h.comment)
+        .collect();
+    assert_eq!(h2, ["other", "later"]);
 }

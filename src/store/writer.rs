@@ -501,7 +501,8 @@ async fn apply(conn: &mut SqliteConnection, work: &[Work]) -> Result<Vec<Answer>
         }
     }
 
-    // Executions.
+    // Executions, keyed by their job's seq (looked up by id in the same statement). An
+    // execution replaces the row at its ordinal only when it is the same execution.
     let exec_rows: Vec<Vec<Arg<'_>>> = work
         .iter()
         .filter_map(|w| match w {
@@ -511,9 +512,9 @@ async fn apply(conn: &mut SqliteConnection, work: &[Work]) -> Result<Vec<Answer>
         .flat_map(|c| {
             c.executions.iter().map(|e| {
                 vec![
-                    Arg::Text(&e.id),
                     Arg::Text(&c.job_id),
                     Arg::Int(e.ordinal),
+                    Arg::Text(&e.id),
                     Arg::Text(&e.state),
                     Arg::Int(e.version),
                     Arg::Text(&e.body),
@@ -522,14 +523,25 @@ async fn apply(conn: &mut SqliteConnection, work: &[Work]) -> Result<Vec<Answer>
         })
         .collect();
     if !exec_rows.is_empty() {
-        multi_row(
+        let (n, _) = multi_row(
             conn,
-            "INSERT INTO executions (id, job_id, ordinal, state, version, body)",
-            " ON CONFLICT (id) DO UPDATE SET state = excluded.state, version = excluded.version, body = excluded.body",
+            "INSERT INTO executions (job_seq, ordinal, id, state, version, body) \
+             SELECT j.seq, v.column2, v.column3, v.column4, v.column5, v.column6 FROM (",
+            ") AS v JOIN jobs j ON j.id = v.column1 WHERE true \
+             ON CONFLICT (job_seq, ordinal) DO UPDATE SET state = excluded.state, \
+             version = excluded.version, body = excluded.body WHERE executions.id = excluded.id",
             6,
             &exec_rows,
         )
         .await?;
+        if n != exec_rows.len() as u64 {
+            return Err(StoreError::Corrupt(format!(
+                "{} of {} executions were not stored (unknown job, or another execution at \
+                 the same position)",
+                exec_rows.len() as u64 - n,
+                exec_rows.len()
+            )));
+        }
     }
 
     // History, in op order.
@@ -546,18 +558,28 @@ async fn apply(conn: &mut SqliteConnection, work: &[Work]) -> Result<Vec<Answer>
                 Arg::Text(&h.level),
                 Arg::Int(h.time),
                 Arg::Text(&h.body),
+                Arg::Int(history_rows.len() as i64),
             ]);
         }
     }
     if !history_rows.is_empty() {
-        multi_row(
+        // Column 5 is the row's position: the join must not reorder the history.
+        let (n, _) = multi_row(
             conn,
-            "INSERT INTO job_history (job_id, level, time, body)",
-            "",
-            4,
+            "INSERT INTO job_history (job_seq, level, time, body) \
+             SELECT j.seq, v.column2, v.column3, v.column4 FROM (",
+            ") AS v JOIN jobs j ON j.id = v.column1 ORDER BY v.column5",
+            5,
             &history_rows,
         )
         .await?;
+        if n != history_rows.len() as u64 {
+            return Err(StoreError::Corrupt(format!(
+                "{} of {} history records belong to no stored job",
+                history_rows.len() as u64 - n,
+                history_rows.len()
+            )));
+        }
     }
 
     // Log chunks.

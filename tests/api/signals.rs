@@ -86,7 +86,7 @@ pub async fn inspect_database(data_dir: &Path) -> (String, Vec<String>) {
         .await
         .unwrap();
     let headless: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM jobs j WHERE NOT EXISTS (SELECT 1 FROM job_history h WHERE h.job_id = j.id)",
+        "SELECT COUNT(*) FROM jobs j WHERE NOT EXISTS (SELECT 1 FROM job_history h WHERE h.job_seq = j.seq)",
     )
     .fetch_one(&mut conn)
     .await
