@@ -99,7 +99,7 @@ impl Jobs {
         live: Arc<LiveJob>,
         execution_id: String,
         timeout: Duration,
-        _permit: OwnedSemaphorePermit,
+        permit: OwnedSemaphorePermit,
         sink: LogSink,
     ) {
         let job = live.job.clone();
@@ -149,6 +149,9 @@ impl Jobs {
                 job.spec.engine
             )),
         };
+        // The slot bounds what engines run at once; publishing and recording the end
+        // need none, so the next execution may start now.
+        drop(permit);
         let mut run_output = sink.capture();
         watcher.abort();
         let stopped = if live.cancel.is_cancelled() {
