@@ -159,6 +159,9 @@ pub(crate) async fn logs_fanout(
     Ok(())
 }
 
+/// A job printing `mb` MB as fast as it can, then its whole history read back as NDJSON
+/// and as text. `CATCHUP_SETTLE_SECS` waits that long between the job's end and the reads
+/// (to tell read speed from the persister still writing).
 pub(crate) async fn catchup(url: &str, mb: u64) -> anyhow::Result<()> {
     use futures::StreamExt;
     let base = url.trim_end_matches('/').to_owned();
@@ -187,6 +190,9 @@ pub(crate) async fn catchup(url: &str, mb: u64) -> anyhow::Result<()> {
         "catchup: {mb} MB written by the job in {:.1}s",
         t.elapsed().as_secs_f64()
     );
+    if let Ok(secs) = std::env::var("CATCHUP_SETTLE_SECS") {
+        tokio::time::sleep(Duration::from_secs_f64(secs.parse()?)).await;
+    }
     for accept in ["application/x-ndjson", "text/plain"] {
         let t = Instant::now();
         let resp = http

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# One benchmark round, as recorded in docs/PERFORMANCE.md: the HTTP ceiling, signed
+# submits, states, trivial Exec jobs (and pueue beside them when it is installed), log
+# fan-out and catch-up, RSS after 10,000 jobs with 1,000 idle followers, and optionally a
+# soak. Each part runs against a fresh server on a fresh data dir.
+#
+#   scripts/bench.sh                 # everything but the soak
+#   SOAK_MINUTES=10 scripts/bench.sh # with a 10-minute mixed-load soak at the end
+#   PUEUE=/path/to/bin scripts/bench.sh   # where pueue and pueued are (cargo install pueue)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --locked --bin hake --bin hake-bench >&2
+HAKE=target/release/hake
+BENCH=target/release/hake-bench
+PORT=${PORT:-1301}
+URL=http://127.0.0.1:$PORT
+WORK=$(mktemp -d /tmp/hake-bench.XXXXXX)
+SERVER_PID=
+trap 'stop_server; rm -rf "$WORK"' EXIT
+
+start_server() {
+    stop_server
+    if curl -fs "$URL/readyz" >/dev/null 2>&1; then
+        echo "something already serves $URL; stop it or set PORT" >&2
+        exit 1
+    fi
+    rm -rf "$WORK/data"
+    "$HAKE" serve --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" --allow-exec --docker off \
+        --max-concurrent-executions 8 --log-max-bytes 300000000 \
+        --max-log-streams-per-client 0 "$@" >"$WORK/server.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 100); do
+        curl -fs "$URL/readyz" >/dev/null 2>&1 && return
+        sleep 0.1
+    done
+    echo "the server did not start:" >&2
+    cat "$WORK/server.log" >&2
+    exit 1
+}
+
+stop_server() {
+    if [ -n "$SERVER_PID" ]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+        SERVER_PID=
+    fi
+}
+
+echo "# $(date -u +%FT%TZ) $(git rev-parse --short HEAD) on $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+
+"$BENCH" echo-server --listen 127.0.0.1:1241 >/dev/null &
+ECHO_PID=$!
+sleep 0.5
+"$BENCH" echo --url http://127.0.0.1:1241 --concurrency 64 --seconds 10 | grep -v '^{'
+kill "$ECHO_PID"
+
+start_server
+"$BENCH" submit --url "$URL" --concurrency 64 --seconds 10 | grep -v '^{'
+start_server
+"$BENCH" states --url "$URL" --concurrency 64 --seconds 10 | grep -v '^{'
+start_server
+"$BENCH" trivial --url "$URL" --jobs 2000 --concurrency 64 | grep -v '^{'
+"$BENCH" trivial --url "$URL" --jobs 1000 --concurrency 1 | grep -v '^{'
+
+if [ -x "${PUEUE:-/tmp/pueue/bin}/pueued" ]; then
+    P=${PUEUE:-/tmp/pueue/bin}
+    export PUEUE_CONFIG_PATH="$WORK/pueue.yml"
+    mkdir -p "$WORK/pueue"
+    printf 'shared:\n  pueue_directory: %s\n  runtime_directory: %s\n' "$WORK/pueue" "$WORK/pueue" >"$PUEUE_CONFIG_PATH"
+    "$P/pueued" -c "$PUEUE_CONFIG_PATH" -d >/dev/null
+    sleep 0.5
+    "$P/pueue" -c "$PUEUE_CONFIG_PATH" parallel 8 >/dev/null
+    t0=$(date +%s.%N)
+    for _ in $(seq 1000); do "$P/pueue" -c "$PUEUE_CONFIG_PATH" add -- true >/dev/null; done
+    "$P/pueue" -c "$PUEUE_CONFIG_PATH" wait >/dev/null
+    t1=$(date +%s.%N)
+    done_ok=$("$P/pueue" -c "$PUEUE_CONFIG_PATH" status --json | python3 -c 'import json,sys; t=json.load(sys.stdin)["tasks"].values(); print(sum(1 for x in t if "Done" in x["status"] and x["status"]["Done"]["result"]=="Success"))')
+    echo "pueue: 1000 × 'pueue add -- true' then 'pueue wait' (parallel 8): $(python3 -c "print(f'{1000/($t1-$t0):.0f} tasks/s, {$t1-$t0:.2f}s')"), $done_ok succeeded"
+    "$P/pueue" -c "$PUEUE_CONFIG_PATH" shutdown >/dev/null 2>&1 || true
+fi
+
+start_server
+"$BENCH" logs --url "$URL" --rate 10000 --seconds 5 --followers 100 --server-pid "$SERVER_PID" | grep -v '^{'
+start_server
+"$BENCH" catchup --url "$URL" --mb 100 | grep -v '^{'
+start_server
+"$BENCH" rss --url "$URL" --server-pid "$SERVER_PID" --jobs 10000 --followers 1000 | grep -v '^{'
+
+if [ -n "${SOAK_MINUTES:-}" ]; then
+    start_server
+    "$BENCH" soak --url "$URL" --server-pid "$SERVER_PID" --minutes "$SOAK_MINUTES" | grep -v '^{'
+fi
