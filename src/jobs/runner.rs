@@ -45,7 +45,7 @@ impl Jobs {
     ) {
         let job_id = live.job.metadata.id.clone();
         if must_wait && live.snapshot().state == JobStateType::New {
-            if let Err(e) = self.transition(&live, Event::Queue).await {
+            if let Err(e) = self.transition_durably(&live, Event::Queue).await {
                 tracing::warn!(job = %job_id, error = %e, "could not mark job queued");
             }
         }
@@ -73,7 +73,7 @@ impl Jobs {
                 &execution_id,
                 self.inner.config.output_capture_bytes,
             );
-            match self.transition(&live, start).await {
+            match self.transition_durably(&live, start).await {
                 Ok(_) => {}
                 Err(JobError::Terminal { .. }) => {
                     sink.end();
@@ -218,12 +218,38 @@ impl Jobs {
         }
     }
 
+    /// Commits a change the server makes by itself (queue, start, finish), retrying while
+    /// the database cannot take writes (locked by another process, disk full): losing it
+    /// would leave the job in its old state until a restart. At shutdown it gives up; the
+    /// recovery at the next start settles the job.
+    async fn transition_durably(
+        &self,
+        live: &LiveJob,
+        event: Event,
+    ) -> Result<Arc<JobState>, JobError> {
+        let mut wait = Duration::from_millis(100);
+        loop {
+            match self.transition(live, event.clone()).await {
+                Err(JobError::Unavailable(why)) if !self.inner.shutdown.is_cancelled() => {
+                    tracing::warn!(job = %live.job.metadata.id, error = %why,
+                        retry_in_ms = wait.as_millis() as u64, "state change not committed; retrying");
+                    tokio::select! {
+                        () = tokio::time::sleep(wait) => {}
+                        () = self.inner.shutdown.cancelled() => {}
+                    }
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+                r => return r,
+            }
+        }
+    }
+
     async fn finish(&self, live: &LiveJob, execution_id: &str, outcome: Outcome) {
         let ev = Event::FinishExecution {
             execution_id: execution_id.to_owned(),
             outcome: Box::new(outcome),
         };
-        match self.transition(live, ev).await {
+        match self.transition_durably(live, ev).await {
             Ok(_) | Err(JobError::Terminal { .. }) => {}
             Err(e) => {
                 tracing::warn!(execution = %execution_id, error = %e, "could not record the end of an execution")

@@ -1,6 +1,8 @@
 //! A database that cannot take writes — locked by another process past the busy timeout,
 //! or on a full disk — gives a clear 503 `unavailable` with `Retry-After`: no crash, no
-//! half-written job, reads keep working, and writes work again once the cause is gone.
+//! half-written job, reads keep working, and writes work again once the cause is gone. A
+//! state change the server makes by itself meanwhile (a job ending) is retried until the
+//! database takes it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -41,6 +43,35 @@ async fn assert_unavailable(resp: reqwest::Response) -> Value {
 
 fn data_dir(app: &TestApp) -> PathBuf {
     app.app.config.data_dir.clone()
+}
+
+#[tokio::test]
+async fn a_job_that_ends_while_the_database_is_locked_is_recorded_once_it_is_free() {
+    let app = spawn_with(|c| c.db_busy_timeout_ms = 200).await;
+    let id = app
+        .submit_ok(exec_spec(&["sh", "-c", "sleep 0.5; echo done"]))
+        .await;
+    app.wait_for(&id, 20, |s| s["State"] == "InProgress").await;
+    let url = format!("sqlite://{}", data_dir(&app).join("hake.db").display());
+    let mut other = SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    // The program ends while the lock is held: recording its end fails, and is retried.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(app.state(&id).await["State"], "InProgress");
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    other.close().await.unwrap();
+    let state = app.wait_terminal(&id, 20).await;
+    assert_eq!(state["State"], "Completed", "{state}");
+    assert_eq!(state["Executions"][0]["RunOutput"]["stdout"], "done\n");
+    let events = app.events(&id).await;
+    assert_eq!(
+        events.last().unwrap()["JobState"]["New"],
+        "Completed",
+        "{events:?}"
+    );
 }
 
 #[tokio::test]
