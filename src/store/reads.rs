@@ -123,25 +123,34 @@ impl Store {
 
     /// The executions of a job in creation order.
     pub async fn executions(&self, job_id: &str) -> Result<Vec<ExecutionState>, StoreError> {
-        let bodies: Vec<String> = sqlx::query_scalar(
+        self.bodies_of_job(
             "SELECT e.body FROM executions e JOIN jobs j ON e.job_seq = j.seq \
-                 WHERE j.id = ? ORDER BY e.ordinal",
+             WHERE j.id = ? ORDER BY e.ordinal",
+            job_id,
         )
-        .bind(job_id)
-        .fetch_all(&self.read)
-        .await?;
-        bodies.iter().map(|b| parse(b)).collect()
+        .await
     }
 
     /// A job's history in the order it happened.
     pub async fn history(&self, job_id: &str) -> Result<Vec<JobHistory>, StoreError> {
-        let bodies: Vec<String> = sqlx::query_scalar(
+        self.bodies_of_job(
             "SELECT h.body FROM job_history h JOIN jobs j ON h.job_seq = j.seq \
-                 WHERE j.id = ? ORDER BY h.id",
+             WHERE j.id = ? ORDER BY h.id",
+            job_id,
         )
-        .bind(job_id)
-        .fetch_all(&self.read)
-        .await?;
+        .await
+    }
+
+    /// The JSON `body` column of `sql`'s rows for `job_id`, parsed.
+    async fn bodies_of_job<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &'static str,
+        job_id: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let bodies: Vec<String> = sqlx::query_scalar(sql)
+            .bind(job_id)
+            .fetch_all(&self.read)
+            .await?;
         bodies.iter().map(|b| parse(b)).collect()
     }
 

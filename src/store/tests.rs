@@ -124,6 +124,12 @@ async fn a_failing_commit_in_a_batch_is_rolled_back_and_the_others_commit() {
     assert_eq!(store.nonce_count().await.unwrap(), 0);
 }
 
+/// The comments of a job's stored history, in order.
+async fn comments(store: &Store, job: &str) -> Vec<String> {
+    let history = store.history(job).await.unwrap();
+    history.into_iter().map(|h| h.comment).collect()
+}
+
 #[tokio::test]
 async fn history_and_executions_keep_their_order_and_jobs_across_a_batch() {
     let (_dir, store) = open().await;
@@ -144,17 +150,11 @@ async fn history_and_executions_keep_their_order_and_jobs_across_a_batch() {
     x.unwrap();
     y.unwrap();
     z.unwrap();
-    let comments = |h: Vec<crate::jobs::model::JobHistory>| -> Vec<String> {
-        h.into_iter().map(|h| h.comment).collect()
-    };
     assert_eq!(
-        comments(store.history("a").await.unwrap()),
+        comments(&store, "a").await,
         ["Job created", "a1", "a2", "a3"]
     );
-    assert_eq!(
-        comments(store.history("b").await.unwrap()),
-        ["Job created", "b1"]
-    );
+    assert_eq!(comments(&store, "b").await, ["Job created", "b1"]);
     let a = store.job("a").await.unwrap().unwrap();
     assert_eq!(
         a.state.executions.len(),
@@ -213,14 +213,7 @@ async fn a_database_made_before_migration_4_keeps_its_executions_and_history() {
     let j1 = store.job("j1").await.unwrap().unwrap();
     assert_eq!(j1.state.executions.len(), 1);
     assert_eq!(j1.state.executions[0].compute_reference, "e-1");
-    let comments: Vec<String> = store
-        .history("j1")
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|h| h.comment)
-        .collect();
-    assert_eq!(comments, ["one", "two"]);
+    assert_eq!(comments(&store, "j1").await, ["one", "two"]);
     // New rows continue after the migrated ones.
     store
         .commit(Commit {
@@ -230,12 +223,5 @@ async fn a_database_made_before_migration_4_keeps_its_executions_and_history() {
         })
         .await
         .unwrap();
-    let h2: Vec<String> = store
-        .history("j2")
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|h| h.comment)
-        .collect();
-    assert_eq!(h2, ["other", "later"]);
+    assert_eq!(comments(&store, "j2").await, ["other", "later"]);
 }

@@ -45,6 +45,22 @@ fn data_dir(app: &TestApp) -> PathBuf {
     app.app.config.data_dir.clone()
 }
 
+/// Another process's connection holding the database's write lock.
+async fn lock_database(app: &TestApp) -> SqliteConnection {
+    let url = format!("sqlite://{}", data_dir(app).join("hake.db").display());
+    let mut other = SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    other
+}
+
+async fn unlock_database(mut other: SqliteConnection) {
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    other.close().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_job_that_ends_while_the_database_is_locked_is_recorded_once_it_is_free() {
     let app = spawn_with(|c| c.db_busy_timeout_ms = 200).await;
@@ -52,17 +68,11 @@ async fn a_job_that_ends_while_the_database_is_locked_is_recorded_once_it_is_fre
         .submit_ok(exec_spec(&["sh", "-c", "sleep 0.5; echo done"]))
         .await;
     app.wait_for(&id, 20, |s| s["State"] == "InProgress").await;
-    let url = format!("sqlite://{}", data_dir(&app).join("hake.db").display());
-    let mut other = SqliteConnection::connect(&url).await.unwrap();
-    sqlx::query("BEGIN EXCLUSIVE")
-        .execute(&mut other)
-        .await
-        .unwrap();
+    let other = lock_database(&app).await;
     // The program ends while the lock is held: recording its end fails, and is retried.
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(app.state(&id).await["State"], "InProgress");
-    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
-    other.close().await.unwrap();
+    unlock_database(other).await;
     let state = app.wait_terminal(&id, 20).await;
     assert_eq!(state["State"], "Completed", "{state}");
     assert_eq!(state["Executions"][0]["RunOutput"]["stdout"], "done\n");
@@ -81,12 +91,7 @@ async fn a_locked_database_gives_503_and_reads_keep_working() {
     app.wait_terminal(&done, 20).await;
 
     // Another process takes the write lock and holds it past the busy timeout.
-    let url = format!("sqlite://{}", data_dir(&app).join("hake.db").display());
-    let mut other = SqliteConnection::connect(&url).await.unwrap();
-    sqlx::query("BEGIN EXCLUSIVE")
-        .execute(&mut other)
-        .await
-        .unwrap();
+    let other = lock_database(&app).await;
     let started = Instant::now();
     assert_unavailable(submit_raw(&app).await).await;
     assert!(
@@ -101,8 +106,7 @@ async fn a_locked_database_gives_503_and_reads_keep_working() {
     let r = app.http.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 
-    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
-    other.close().await.unwrap();
+    unlock_database(other).await;
     let next = app.submit_ok(noop_spec()).await;
     app.wait_terminal(&next, 20).await;
     let (_, list) = app

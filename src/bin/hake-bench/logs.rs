@@ -8,6 +8,7 @@ use hake::auth::Signer;
 use hdrhistogram::Histogram;
 use serde_json::{json, Value};
 
+use crate::load::run_to_end;
 use crate::{client, field, proc_stat, submit_one};
 
 pub(crate) fn emit(rate: u64, lines: u64, width: usize) -> anyhow::Result<()> {
@@ -30,6 +31,16 @@ pub(crate) fn emit(rate: u64, lines: u64, width: usize) -> anyhow::Result<()> {
 }
 
 /// Submits `emit` as an Exec job; returns the job id.
+/// The spec of an Exec job running this binary's `emit` mode.
+fn emitter_spec(rate: u64, lines: u64, width: usize) -> anyhow::Result<Value> {
+    let me = std::env::current_exe()?.display().to_string();
+    Ok(
+        json!({"Engine": "Exec", "Deal": {"Concurrency": 1}, "Timeout": 3600,
+        "Exec": {"Command": [me, "emit", "--rate", rate.to_string(), "--lines", lines.to_string(), "--width", width.to_string()]}}),
+    )
+}
+
+/// Submits `emit` as an Exec job; returns the job id.
 pub(crate) async fn submit_emitter(
     http: &reqwest::Client,
     base: &str,
@@ -38,10 +49,7 @@ pub(crate) async fn submit_emitter(
     lines: u64,
     width: usize,
 ) -> anyhow::Result<String> {
-    let me = std::env::current_exe()?.display().to_string();
-    let spec = json!({"Engine": "Exec", "Deal": {"Concurrency": 1}, "Timeout": 3600,
-        "Exec": {"Command": [me, "emit", "--rate", rate.to_string(), "--lines", lines.to_string(), "--width", width.to_string()]}});
-    submit_one(http, base, s, spec).await
+    submit_one(http, base, s, emitter_spec(rate, lines, width)?).await
 }
 
 pub(crate) fn logs_body(s: &Signer, job: &str, follow: bool) -> String {
@@ -169,23 +177,9 @@ pub(crate) async fn catchup(url: &str, mb: u64) -> anyhow::Result<()> {
     let signer = Signer::generate_ed25519();
     let width = 1000usize;
     let lines = mb * 1_000_000 / width as u64;
-    let job = submit_emitter(&http, &base, &signer, 0, lines, width).await?;
     let t = Instant::now();
-    loop {
-        let body = json!({"job_id": job, "after_version": 0, "wait_seconds": 30}).to_string();
-        let v: Value = http
-            .post(format!("{base}/requester/states"))
-            .body(body)
-            .send()
-            .await?
-            .json()
-            .await?;
-        match v["state"]["State"].as_str() {
-            Some("Completed") => break,
-            Some("Error" | "Cancelled") => anyhow::bail!("emitter failed: {v}"),
-            _ => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
+    let (job, state) = run_to_end(&http, &base, &signer, emitter_spec(0, lines, width)?).await?;
+    anyhow::ensure!(state == "Completed", "the emitter job ended {state}");
     println!(
         "catchup: {mb} MB written by the job in {:.1}s",
         t.elapsed().as_secs_f64()
