@@ -28,13 +28,13 @@ use crate::jobs::model::{ExecutionState, ExecutionStateType, JobState, JobStateT
 use crate::jobs::{JobError, Jobs};
 
 /// Body chunks are flushed once they hold this much.
-const FRAME_TARGET: usize = 32 * 1024;
+const FRAME_TARGET: usize = 128 * 1024;
 /// Bytes copied from memory per read.
 const READ_BYTES: usize = 64 * 1024;
 /// Capacity an idle follower keeps in its body buffer.
 const IDLE_CAPACITY: usize = 1024;
 /// Persisted chunks fetched per query.
-const DB_CHUNKS: u32 = 4;
+const DB_CHUNKS: u32 = 8;
 
 /// A validated log request.
 #[derive(Debug, Clone)]

@@ -81,23 +81,29 @@ fn chunk_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<StoredLogChunk, Store
     })
 }
 
+const CHUNKS_FROM: &str = "SELECT first_seq, last_seq, bytes, gap, records FROM log_chunks
+     WHERE execution_id = ? AND last_seq >= ? ORDER BY last_seq LIMIT ?";
+const CHUNKS_BEFORE: &str = "SELECT first_seq, last_seq, bytes, gap, records FROM log_chunks
+     WHERE execution_id = ? AND first_seq < ? ORDER BY first_seq DESC LIMIT ?";
+
 impl Store {
     /// Up to `limit` chunks of an execution that hold seqs ≥ `from`, in seq order.
+    ///
+    /// Chunks never overlap, so `last_seq` order is seq order, and ordering by it lets
+    /// SQLite walk `log_chunks_by_last` and stop after `limit` rows. (Ordering by
+    /// `first_seq` made it sort every remaining chunk, blobs included, on every call.)
     pub async fn log_chunks_from(
         &self,
         execution_id: &str,
         from: u64,
         limit: u32,
     ) -> Result<Vec<StoredLogChunk>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT first_seq, last_seq, bytes, gap, records FROM log_chunks
-             WHERE execution_id = ? AND last_seq >= ? ORDER BY first_seq LIMIT ?",
-        )
-        .bind(execution_id)
-        .bind(to_i64(from))
-        .bind(i64::from(limit))
-        .fetch_all(&self.read)
-        .await?;
+        let rows = sqlx::query(CHUNKS_FROM)
+            .bind(execution_id)
+            .bind(to_i64(from))
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await?;
         rows.iter().map(chunk_from_row).collect()
     }
 
@@ -109,15 +115,12 @@ impl Store {
         before: u64,
         limit: u32,
     ) -> Result<Vec<StoredLogChunk>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT first_seq, last_seq, bytes, gap, records FROM log_chunks
-             WHERE execution_id = ? AND first_seq < ? ORDER BY first_seq DESC LIMIT ?",
-        )
-        .bind(execution_id)
-        .bind(to_i64(before))
-        .bind(i64::from(limit))
-        .fetch_all(&self.read)
-        .await?;
+        let rows = sqlx::query(CHUNKS_BEFORE)
+            .bind(execution_id)
+            .bind(to_i64(before))
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await?;
         rows.iter().map(chunk_from_row).collect()
     }
 
@@ -194,6 +197,34 @@ mod tests {
             .await
             .unwrap()
             .is_empty());
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn chunk_reads_walk_an_index_and_never_sort_the_blobs() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&StoreOptions::in_dir(dir.path()))
+            .await
+            .unwrap();
+        for sql in [CHUNKS_FROM, CHUNKS_BEFORE] {
+            let plan: Vec<(i64, i64, i64, String)> =
+                sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+                    .bind("e-1")
+                    .bind(0_i64)
+                    .bind(8_i64)
+                    .fetch_all(&store.read)
+                    .await
+                    .unwrap();
+            let steps: Vec<&str> = plan.iter().map(|p| p.3.as_str()).collect();
+            assert!(
+                steps.iter().any(|s| s.contains("USING INDEX")),
+                "{sql}: {steps:?}"
+            );
+            assert!(
+                !steps.iter().any(|s| s.contains("TEMP B-TREE")),
+                "{sql} sorts every remaining chunk: {steps:?}"
+            );
+        }
         store.close().await;
     }
 }
