@@ -54,6 +54,12 @@ impl ApiError {
         self
     }
 
+    /// Adds `Retry-After: secs`.
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
+    }
+
     /// 400 with a code.
     pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
@@ -71,13 +77,12 @@ impl ApiError {
 
     /// 503 while shutting down.
     pub fn shutting_down() -> Self {
-        let mut e = Self::new(
+        Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "shutting-down",
             "the server is shutting down",
-        );
-        e.retry_after = Some(5);
-        e
+        )
+        .with_retry_after(5)
     }
 
     /// 500; the cause is logged, not sent.
@@ -128,9 +133,7 @@ impl From<JobError> for ApiError {
             }
             JobError::NonceReused(_) => Self::new(StatusCode::UNAUTHORIZED, "nonce-reused", msg),
             JobError::Unavailable(_) => {
-                let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", msg);
-                e.retry_after = Some(1);
-                e
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", msg).with_retry_after(1)
             }
             JobError::Internal(e) => Self::internal(&format!("{e:#}")),
         }

@@ -80,14 +80,13 @@ impl RateLimiter {
 pub fn rate_limited(wait: Duration) -> ApiError {
     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     let secs = secs.max(1);
-    let mut e = ApiError::new(
+    ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
         "rate-limited",
         format!("too many requests from this address; retry in {secs} s"),
     )
-    .with_details(json!({ "retry_after_seconds": secs }));
-    e.retry_after = Some(secs);
-    e
+    .with_details(json!({ "retry_after_seconds": secs }))
+    .with_retry_after(secs)
 }
 
 /// 408 for a request that did not finish within the limit.

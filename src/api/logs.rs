@@ -49,7 +49,7 @@ fn last_event_id(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
 
 /// 429 for a client already holding its cap of open streams.
 fn too_many_streams(e: TooManyStreams) -> ApiError {
-    let mut err = ApiError::new(
+    ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
         "too-many-streams",
         format!(
@@ -57,9 +57,8 @@ fn too_many_streams(e: TooManyStreams) -> ApiError {
             e.cap
         ),
     )
-    .with_details(json!({ "max_streams": e.cap }));
-    err.retry_after = Some(1);
-    err
+    .with_details(json!({ "max_streams": e.cap }))
+    .with_retry_after(1)
 }
 
 /// Streams an execution's logs (owner only).

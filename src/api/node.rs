@@ -53,13 +53,12 @@ pub async fn readyz(State(app): State<AppState>) -> Result<&'static str, ApiErro
     if app.jobs.store().ping().await {
         Ok("READY")
     } else {
-        let mut e = ApiError::new(
+        Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "not-ready",
             "the database does not answer",
-        );
-        e.retry_after = Some(1);
-        Err(e)
+        )
+        .with_retry_after(1))
     }
 }
 

@@ -52,7 +52,8 @@ impl StreamSlots {
     }
 
     /// Streams `client_id` has open now.
-    pub fn open_for(&self, client_id: &str) -> usize {
+    #[cfg(test)]
+    fn open_for(&self, client_id: &str) -> usize {
         let open = self.open.lock().expect("stream slots");
         open.get(client_id).copied().unwrap_or(0)
     }

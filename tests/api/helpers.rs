@@ -110,26 +110,22 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
-    /// GETs `path` and returns the body as text.
-    pub async fn get_text(&self, path: &str) -> String {
-        let resp = self
-            .http
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
             .get(self.url(path))
             .send()
             .await
-            .expect("request sent");
-        resp.text().await.expect("body read")
+            .expect("request sent")
+    }
+
+    /// GETs `path` and returns the body as text.
+    pub async fn get_text(&self, path: &str) -> String {
+        self.get(path).await.text().await.expect("body read")
     }
 
     /// GETs `path` and returns the body parsed as JSON.
     pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
-        let resp = self
-            .http
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request sent");
-        resp.json().await.expect("JSON body")
+        self.get(path).await.json().await.expect("JSON body")
     }
 
     /// POSTs raw bytes; returns status and the body parsed as JSON (Null when not JSON).

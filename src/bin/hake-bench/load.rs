@@ -114,7 +114,32 @@ pub(crate) fn report(name: &str, load: &Load, o: &Outcome) {
     );
 }
 
-/// Submits `spec` and long-polls `states` until the job ends; returns its final state.
+/// Long-polls `states` until the job's state satisfies `done`; returns that state.
+pub(crate) async fn wait_state(
+    http: &reqwest::Client,
+    base: &str,
+    job: &str,
+    done: impl Fn(&str) -> bool,
+) -> anyhow::Result<String> {
+    let mut version = 0;
+    loop {
+        let body = json!({"job_id": job, "after_version": version, "wait_seconds": 30});
+        let v: Value = http
+            .post(format!("{base}/requester/states"))
+            .body(body.to_string())
+            .send()
+            .await?
+            .json()
+            .await?;
+        match v["state"]["State"].as_str() {
+            Some(s) if done(s) => return Ok(s.to_owned()),
+            Some(_) => version = v["state"]["Version"].as_i64().unwrap_or(0),
+            None => anyhow::bail!("states of {job} failed: {v}"),
+        }
+    }
+}
+
+/// Submits `spec` and long-polls `states` until the job ends; returns its id and final state.
 pub(crate) async fn run_to_end(
     http: &reqwest::Client,
     base: &str,
@@ -122,24 +147,14 @@ pub(crate) async fn run_to_end(
     spec: Value,
 ) -> anyhow::Result<(String, String)> {
     let id = submit_one(http, base, signer, spec).await?;
-    let mut version = 0;
-    loop {
-        let body = json!({"job_id": id, "after_version": version, "wait_seconds": 30}).to_string();
-        let v: Value = http
-            .post(format!("{base}/requester/states"))
-            .body(body)
-            .send()
-            .await?
-            .json()
-            .await?;
-        match v["state"]["State"].as_str() {
-            Some(s @ ("Completed" | "Error" | "Cancelled" | "CompletedPartially")) => {
-                return Ok((id, s.to_owned()))
-            }
-            Some(_) => version = v["state"]["Version"].as_i64().unwrap_or(0),
-            None => anyhow::bail!("states of {id} failed: {v}"),
-        }
-    }
+    let state = wait_state(http, base, &id, |s| {
+        matches!(
+            s,
+            "Completed" | "Error" | "Cancelled" | "CompletedPartially"
+        )
+    })
+    .await?;
+    Ok((id, state))
 }
 
 /// Runs `jobs` jobs of `spec` from `concurrency` workers, each from submit to its end.

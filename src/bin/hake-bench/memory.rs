@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use hake::auth::Signer;
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-use crate::load::{run_jobs, run_to_end, wait_idle};
+use crate::load::{run_jobs, run_to_end, wait_idle, wait_state};
 use crate::logs::{logs_body, submit_emitter};
 use crate::{client, proc_stat, submit_one};
 
@@ -22,26 +22,6 @@ fn mb(kb: u64) -> f64 {
 
 fn rss_kb(pid: u32) -> u64 {
     proc_stat(pid).map_or(0, |(_, kb)| kb)
-}
-
-/// Waits (long-poll) until the job leaves New/Queued.
-async fn wait_started(http: &reqwest::Client, base: &str, job: &str) -> anyhow::Result<()> {
-    let mut version = 0;
-    loop {
-        let body = json!({"job_id": job, "after_version": version, "wait_seconds": 30});
-        let v: Value = http
-            .post(format!("{base}/requester/states"))
-            .body(body.to_string())
-            .send()
-            .await?
-            .json()
-            .await?;
-        match v["state"]["State"].as_str() {
-            Some("New" | "Queued") => version = v["state"]["Version"].as_i64().unwrap_or(0),
-            Some(_) => return Ok(()),
-            None => anyhow::bail!("states of {job} failed: {v}"),
-        }
-    }
 }
 
 async fn cancel(http: &reqwest::Client, base: &str, s: &Signer, job: &str) -> anyhow::Result<()> {
@@ -76,7 +56,7 @@ pub(crate) async fn rss(url: &str, pid: u32, jobs: usize, followers: usize) -> a
     let sleeper = json!({"Engine": "Exec", "Exec": {"Command": ["sleep", "3600"]},
         "Deal": {"Concurrency": 1}, "Timeout": 3600});
     let job = submit_one(&http, &base, &signer, sleeper).await?;
-    wait_started(&http, &base, &job).await?;
+    wait_state(&http, &base, &job, |s| !matches!(s, "New" | "Queued")).await?;
     let open = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     for _ in 0..followers {
