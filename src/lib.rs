@@ -1,6 +1,6 @@
 //! hake: a job-execution server with a Bacalhau-compatible requester API.
 //!
-//! Reading order: [`jobs::model`] (the wire model) → [`jobs::state`] (the pure state
+//! Reading order: [`model`] (the wire model) → [`jobs::state`] (the pure state
 //! machine) → [`store`] (all SQL) → [`jobs::service`] and [`jobs::scheduler`] (one code
 //! path for every state change) → [`engines`] → [`api`] (axum handlers) → [`app`] (wiring).
 
@@ -13,6 +13,7 @@ pub mod engines;
 pub mod jobs;
 pub mod logs;
 pub mod metrics;
+pub mod model;
 pub mod storage;
 pub mod store;
 pub mod telemetry;

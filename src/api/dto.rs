@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::SignedPayload;
-use crate::jobs::model::{Job, JobHistory, JobState, JobStateType, PublishedResult, Spec};
+use crate::model::{Job, JobHistory, JobState, JobStateType, PublishedResult, Spec};
 
 macro_rules! signed_payload {
     ($t:ty) => {

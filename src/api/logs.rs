@@ -12,11 +12,11 @@ use super::dto::{LogFrame, LogsPayload, LogsRequest};
 use super::error::{ApiError, ErrorBody};
 use super::extract::Signed;
 use super::AppState;
-use crate::jobs::model::LogStream;
 use crate::jobs::JobError;
 use crate::logs::frame::Format;
 use crate::logs::stream::{self, LogQuery, StreamContext};
 use crate::logs::{Filter, TooManyStreams};
+use crate::model::LogStream;
 
 fn parse_stream(s: Option<&str>) -> Result<Option<LogStream>, ApiError> {
     match s.map(str::trim).unwrap_or("") {

@@ -6,7 +6,7 @@ use axum::response::{Html, IntoResponse};
 use utoipa::OpenApi;
 
 use super::{dto, error, logs, node, requester, results};
-use crate::jobs::model;
+use crate::model;
 
 /// The API description.
 #[derive(OpenApi)]

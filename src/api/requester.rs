@@ -11,8 +11,8 @@ use super::dto::*;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{JsonBody, Signed};
 use super::AppState;
-use crate::jobs::model::{HistoryType, JobStateType};
 use crate::jobs::{JobView, ListParams, SubmitRequest as Submit};
+use crate::model::{HistoryType, JobStateType};
 use crate::store::SortBy;
 
 /// Longest long-poll wait.

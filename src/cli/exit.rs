@@ -12,7 +12,7 @@
 
 use std::fmt;
 
-use crate::jobs::model::JobStateType;
+use crate::model::JobStateType;
 
 /// What a client command's exit status means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Local, Utc};
 
-use crate::jobs::model::JobState;
+use crate::model::JobState;
 use crate::time::Time;
 
 /// Writes `text` to stdout. When the reader went away (`hake list | head`), exits

@@ -7,7 +7,7 @@ use super::exit::{CliError, CliResult, ExitCode};
 use super::fmt::{human_ms, job_duration_ms, local_time, local_time_ms, out, short, table};
 use crate::api::dto::{EventsRequest, EventsResponse, JobWithInfo, ListRequest, ListResponse};
 use crate::auth::Signer;
-use crate::jobs::model::{Engine, ExecutionState, Job, JobHistory, JobStateType, StateChange};
+use crate::model::{Engine, ExecutionState, Job, JobHistory, JobStateType, StateChange};
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

@@ -13,7 +13,7 @@ use super::exit::{CliError, CliResult, ExitCode};
 use super::fmt::table;
 use super::jobs::OutputFormat;
 use crate::api::dto::{ResultsResponse, StateRequest};
-use crate::jobs::model::PublishedResult;
+use crate::model::PublishedResult;
 
 /// `hake results`.
 #[derive(Debug, Clone, clap::Args)]

@@ -13,9 +13,7 @@ use super::logs::{run_logs, LogsArgs};
 use super::spec::{data_url_of_file, JobOptions};
 use crate::api::dto::SubmitResponse;
 use crate::auth::Signer;
-use crate::jobs::model::{
-    DockerSpec, Engine, ExecSpec, Spec, StorageSource, StorageSpec, WasmSpec,
-};
+use crate::model::{DockerSpec, Engine, ExecSpec, Spec, StorageSource, StorageSpec, WasmSpec};
 
 /// What to do after submitting.
 #[derive(Debug, Clone, Default, clap::Args)]

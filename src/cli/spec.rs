@@ -14,7 +14,7 @@ use std::path::Path;
 use base64::Engine as _;
 
 use super::exit::{CliError, CliResult};
-use crate::jobs::model::{Deal, Publisher, Spec, StorageSource, StorageSpec};
+use crate::model::{Deal, Publisher, Spec, StorageSource, StorageSpec};
 
 /// Inline inputs larger than this are refused here (the server's body limit is 10 MiB).
 const MAX_INLINE_BYTES: u64 = 7 * 1024 * 1024;

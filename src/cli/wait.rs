@@ -12,7 +12,7 @@ use super::fmt::{human_ms, job_duration_ms, parse_duration, short};
 use super::progress::Progress;
 use crate::api::dto::StateResponse;
 use crate::auth::Signer;
-use crate::jobs::model::{ExecutionStateType, JobState};
+use crate::model::{ExecutionStateType, JobState};
 
 /// The longest single long-poll.
 const POLL: Duration = Duration::from_secs(30);

@@ -29,8 +29,8 @@ pub use container::{
 };
 
 use super::{Executor, RunContext};
-use crate::jobs::model::{Engine, LogStream, Spec};
 use crate::logs::LogSink;
+use crate::model::{Engine, LogStream, Spec};
 use crate::storage::Workspace;
 
 /// Read/write timeout of each Docker API request until its response headers arrive

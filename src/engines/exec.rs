@@ -11,7 +11,7 @@ use nix::unistd::Pid;
 use tokio::process::Command;
 
 use super::{pump_lines, Executor, RunContext};
-use crate::jobs::model::{Engine, LogStream, Spec};
+use crate::model::{Engine, LogStream, Spec};
 
 /// Runs `Spec.Exec.Command` on the host.
 #[derive(Debug, Default)]

@@ -17,8 +17,8 @@ use tokio_util::sync::CancellationToken;
 
 pub use output::pump_lines;
 
-use crate::jobs::model::{Engine, Job, Spec};
 use crate::logs::LogSink;
+use crate::model::{Engine, Job, Spec};
 use crate::storage::Workspace;
 
 /// Everything an engine needs to run one execution.

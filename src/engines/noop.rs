@@ -1,6 +1,6 @@
 //! The Noop engine: completes at once with empty output.
 
-use crate::jobs::model::Engine;
+use crate::model::Engine;
 
 use super::{Executor, RunContext};
 

@@ -2,8 +2,8 @@
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use crate::jobs::model::LogStream;
 use crate::logs::LogSink;
+use crate::model::LogStream;
 
 /// Copies `reader` into `sink` as `stream` until EOF. The sink splits lines.
 pub async fn pump_lines<R: AsyncRead + Unpin>(mut reader: R, stream: LogStream, sink: LogSink) {

@@ -5,10 +5,10 @@
 
 use std::time::Duration;
 
-use super::model::JobState;
 use super::service::{JobView, Jobs};
 use super::state::Event;
 use super::JobError;
+use crate::model::JobState;
 use crate::store::{NewNonce, NonceRoute, SeenNonce};
 use crate::time;
 

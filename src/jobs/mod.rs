@@ -1,10 +1,8 @@
-//! Jobs: the wire model, the pure state machine, validation, and the service that owns
+//! Jobs: the pure state machine, validation, and the service that owns
 //! every state change (submit, cancel, the scheduler and the execution runner).
 
 pub mod cache;
 mod cancel;
-pub mod enums;
-pub mod model;
 mod runner;
 pub mod scheduler;
 pub mod service;
@@ -13,8 +11,8 @@ pub mod validate;
 
 pub use service::{JobView, Jobs, ListPage, ListParams, LiveJob, SubmitRequest};
 
+use crate::model::JobStateType;
 use crate::store::StoreError;
-use model::JobStateType;
 
 /// Why a job operation failed. The API maps each variant to one status code.
 #[derive(Debug, thiserror::Error)]

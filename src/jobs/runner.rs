@@ -8,12 +8,12 @@ use std::time::Duration;
 use tokio::sync::{mpsc, OwnedSemaphorePermit};
 use tokio_util::sync::CancellationToken;
 
-use super::model::*;
 use super::service::{Jobs, LiveJob};
 use super::state::{self, Event, Outcome};
 use super::JobError;
 use crate::engines::RunContext;
 use crate::logs::LogSink;
+use crate::model::*;
 use crate::time;
 
 /// Why an execution was stopped from outside.

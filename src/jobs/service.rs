@@ -11,7 +11,6 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::cache::FinishedCache;
-use super::model::*;
 use super::scheduler::Scheduler;
 use super::state::{self, Event, Transition, TransitionError};
 use super::{validate, JobError};
@@ -19,6 +18,7 @@ use crate::config::ServeConfig;
 use crate::engines::Engines;
 use crate::logs::LogHub;
 use crate::metrics::Metrics;
+use crate::model::*;
 use crate::storage::Storage;
 use crate::store::{
     self, Commit, ExecutionRow, HistoryRow, Inserted, JobRowUpdate, NewJob, NewNonce, NonceRoute,

@@ -5,7 +5,7 @@
 //! Job: `New → Queued → InProgress → Completed | CompletedPartially | Error | Cancelled`.
 //! Execution: `BidAccepted` (running) `→ Completed | Failed | Cancelled`.
 
-use super::model::*;
+use crate::model::*;
 use crate::time::Time;
 
 /// Something that happened to a job.

@@ -1,7 +1,7 @@
 //! Submit-time validation of a spec, as Bacalhau does it plus hake's own limits. Engine-
 //! and storage-specific checks live with the engines and storage; this checks the shape.
 
-use super::model::*;
+use crate::model::*;
 
 /// Checks the parts of a spec that do not depend on this node's engines.
 pub fn spec(spec: &Spec) -> Result<(), String> {

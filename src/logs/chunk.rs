@@ -13,7 +13,7 @@
 use bytes::Bytes;
 
 use super::record::LogRecord;
-use crate::jobs::model::LogStream;
+use crate::model::LogStream;
 
 /// The format version written in the first byte.
 pub const FORMAT_VERSION: u8 = 1;

@@ -25,8 +25,8 @@ use tokio::sync::{mpsc, watch};
 use super::persist::PersistMsg;
 use super::record::{LogRecord, MAX_RECORD_BYTES};
 use super::ring::Ring;
-use crate::jobs::model::{LogStream, RunCommandResult};
 use crate::metrics::Metrics;
+use crate::model::{LogStream, RunCommandResult};
 use crate::time;
 
 /// Sizes of one execution's log.

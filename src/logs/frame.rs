@@ -305,7 +305,7 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
-    use crate::jobs::model::LogStream;
+    use crate::model::LogStream;
 
     fn rec() -> LogRecord {
         LogRecord {

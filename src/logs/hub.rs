@@ -11,8 +11,8 @@ use super::chunk;
 use super::exec_log::{ExecLimits, ExecLog, TailCounter};
 use super::persist::{self, LogMap, PersistMsg};
 use super::record::LogRecord;
-use crate::jobs::model::{LogStream, RunCommandResult};
 use crate::metrics::Metrics;
+use crate::model::{LogStream, RunCommandResult};
 use crate::store::{Store, StoreError};
 
 /// Ring sizes.

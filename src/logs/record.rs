@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 
-use crate::jobs::model::LogStream;
+use crate::model::LogStream;
 
 /// Longest record; longer lines are split.
 pub const MAX_RECORD_BYTES: usize = 64 * 1024;

@@ -103,7 +103,7 @@ impl Ring {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jobs::model::LogStream;
+    use crate::model::LogStream;
 
     fn rec(text: &str) -> LogRecord {
         LogRecord {

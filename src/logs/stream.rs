@@ -24,8 +24,8 @@ use super::frame::{End, EndReason, Format};
 use super::hub::{LogHub, Persisted};
 use super::record::{Filter, LogRecord};
 use super::slots::StreamSlot;
-use crate::jobs::model::{ExecutionState, ExecutionStateType, JobState, JobStateType};
 use crate::jobs::{JobError, Jobs};
+use crate::model::{ExecutionState, ExecutionStateType, JobState, JobStateType};
 
 /// Body chunks are flushed once they hold this much.
 const FRAME_TARGET: usize = 128 * 1024;

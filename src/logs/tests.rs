@@ -8,8 +8,8 @@ use super::exec_log::{Slot, TailCounter, TailScan};
 use super::hub::{LogHub, Persisted, RingLimits};
 use super::record::{Filter, LogRecord, MAX_RECORD_BYTES};
 use super::ExecLog;
-use crate::jobs::model::LogStream;
 use crate::metrics::Metrics;
+use crate::model::LogStream;
 use crate::store::{Store, StoreOptions};
 
 struct Fixture {

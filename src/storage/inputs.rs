@@ -8,8 +8,8 @@ use futures::StreamExt;
 use tokio::io::AsyncWriteExt;
 
 use super::{Inner, Mount};
-use crate::jobs::model::{StorageSource, StorageSpec};
 use crate::jobs::validate;
+use crate::model::{StorageSource, StorageSpec};
 
 pub(super) fn validate(inner: &Inner, s: &StorageSpec, field: &str) -> Result<(), String> {
     match validate::storage_source(s, field)? {

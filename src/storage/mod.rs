@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::config::ServeConfig;
-use crate::jobs::model::{Job, RunCommandResult, Spec, StorageSpec};
+use crate::model::{Job, RunCommandResult, Spec, StorageSpec};
 
 /// A directory bound into an execution.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,7 +95,7 @@ impl Storage {
         for (i, input) in spec.inputs.iter().enumerate() {
             self.validate_source(input, &format!("inputs[{i}]"))?;
         }
-        if spec.engine == Some(crate::jobs::model::Engine::Wasm) {
+        if spec.engine == Some(crate::model::Engine::Wasm) {
             self.validate_source(&spec.wasm.entry_module, "Wasm.EntryModule")?;
         }
         Ok(())

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use flate2::write::GzEncoder;
 
 use super::{Inner, Workspace};
-use crate::jobs::model::{Job, Publisher, RunCommandResult, StorageSource, StorageSpec};
+use crate::model::{Job, Publisher, RunCommandResult, StorageSource, StorageSpec};
 
 pub(super) async fn publish(
     inner: &Inner,

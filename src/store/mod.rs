@@ -27,8 +27,8 @@ pub use writer::{
 use checkpoint::{Checkpointer, WRITER_AUTOCHECKPOINT_PAGES};
 use writer::Op;
 
-/// The embedded migrations in `migrations/`.
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// The embedded SQLite migrations in `migrations/sqlite/`.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@ use futures::TryStreamExt;
 use sqlx::Row;
 
 use super::{Store, StoreError};
-use crate::jobs::model::{ExecutionState, Job, JobHistory, JobState, JobStateType};
+use crate::model::{ExecutionState, Job, JobHistory, JobState, JobStateType};
 use crate::time;
 
 /// A job as stored: the submitted Job and its current state.

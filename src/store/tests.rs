@@ -1,7 +1,7 @@
 //! The writer never commits half of a write: a failing op is rolled back whole.
 
 use super::*;
-use crate::jobs::model::Job;
+use crate::model::Job;
 
 async fn open() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -179,7 +179,7 @@ async fn a_database_made_before_migration_4_keeps_its_executions_and_history() {
             .connect()
             .await
             .unwrap();
-        let mut old = sqlx::migrate!("./migrations");
+        let mut old = sqlx::migrate!("./migrations/sqlite");
         old.migrations = std::borrow::Cow::Owned(old.migrations[..3].to_vec());
         old.run(&mut conn).await.unwrap();
         sqlx::raw_sql(

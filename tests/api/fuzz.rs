@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 
 use hake::api::dto::{CancelPayload, SubmitPayload};
 use hake::api::extract::parse_value;
-use hake::jobs::model::Spec;
+use hake::model::Spec;
 
 use crate::helpers::*;
 

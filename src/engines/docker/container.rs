@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use bollard::models::{ContainerCreateBody, HostConfig, Mount as DockerMount, MountTypeEnum};
 
-use crate::jobs::model::{Network, Spec};
+use crate::model::{Network, Spec};
 use crate::storage::{Mount, Workspace};
 
 /// Label holding the job id on every container hake creates.
@@ -267,7 +267,7 @@ fn path_str(p: &Path) -> anyhow::Result<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jobs::model::{Engine, StorageSpec};
+    use crate::model::{Engine, StorageSpec};
 
     fn docker(image: &str) -> Spec {
         let mut s = Spec {

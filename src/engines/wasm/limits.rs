@@ -1,6 +1,6 @@
 //! Submit-time rules of Wasm specs: memory sizes in Bacalhau's units and entry-point names.
 
-use crate::jobs::model::Resources;
+use crate::model::Resources;
 
 /// Memory a module may use when `Spec.Resources.Memory` is empty: 1 GiB.
 pub const DEFAULT_MEMORY_LIMIT: u64 = 1 << 30;

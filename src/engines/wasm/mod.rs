@@ -44,9 +44,7 @@ pub use limits::{
 
 use self::stdio::LogPipe;
 use super::{Executor, RunContext};
-use crate::jobs::model::{
-    Engine as EngineKind, LogStream, Spec, StorageSource, StorageSpec, WasmSpec,
-};
+use crate::model::{Engine as EngineKind, LogStream, Spec, StorageSource, StorageSpec, WasmSpec};
 use crate::storage::{Storage, Workspace};
 
 /// How often the epoch advances: the longest a running module goes without yielding to the

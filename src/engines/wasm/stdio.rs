@@ -9,8 +9,8 @@ use tokio::io::AsyncWrite;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 
-use crate::jobs::model::LogStream;
 use crate::logs::LogSink;
+use crate::model::LogStream;
 
 /// How many bytes the guest may hand over per write; the sink never blocks, so this only
 /// bounds the size of one copy out of guest memory.

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-pub use super::enums::*;
+mod enums;
+
+pub use self::enums::*;
 use crate::time::{self, Time};
 
 /// A job: what was asked for and who asked.
