@@ -131,3 +131,47 @@ elif [ "${CI:-}" = "true" ]; then
 else
     log "Docker is unavailable: the Docker tests will skip"
 fi
+
+# A throwaway PostgreSQL for the store's PostgreSQL side: initdb'd as the postgres user
+# into /tmp/hake-test-pg, listening on 127.0.0.1:${HAKE_TEST_PG_PORT:-55432} only, with
+# fsync off (nothing in it outlives the run). Reused when it already answers. The tests
+# find it through HAKE_TEST_PG_URL, which scripts/test.sh exports.
+ensure_postgres() {
+    local port=${HAKE_TEST_PG_PORT:-55432} dir=/tmp/hake-test-pg bin
+    bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+    if [ -z "$bin" ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        log "installing PostgreSQL (Debian's postgresql package)"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+        bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+    fi
+    if [ -z "$bin" ]; then
+        log "PostgreSQL is not installed"
+        return 1
+    fi
+    if "$bin/pg_isready" -q -h 127.0.0.1 -p "$port"; then
+        return 0
+    fi
+    local as=()
+    if [ "$(id -u)" = 0 ]; then
+        as=(runuser -u postgres --)
+    fi
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir"
+    log "starting a throwaway PostgreSQL on 127.0.0.1:$port ($dir)"
+    "${as[@]}" "$bin/initdb" -D "$dir/data" -U postgres -A trust --no-sync >"$dir/initdb.log" 2>&1 || {
+        cat "$dir/initdb.log" >&2
+        return 1
+    }
+    "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start -o \
+        "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        >/dev/null || {
+        cat "$dir/server.log" >&2
+        return 1
+    }
+}
+
+if ! ensure_postgres; then
+    [ "${CI:-}" = "true" ] && { log "CI=true and PostgreSQL cannot be started: failing"; exit 1; }
+    log "PostgreSQL is unavailable: the PostgreSQL tests will skip"
+fi

@@ -21,7 +21,7 @@ use crate::logs::StreamSlots;
 use crate::logs::{hub::RingLimits, LogHub};
 use crate::metrics::Metrics;
 use crate::storage::Storage;
-use crate::store::{Store, StoreOptions};
+use crate::store::{redact, DatabaseKind, Store, StoreOptions};
 
 /// Everything the handlers share.
 #[derive(Debug)]
@@ -112,12 +112,7 @@ impl Server {
         let config = Arc::new(config);
         let node_id = node_id(&config.data_dir)?;
 
-        let mut opts = match &config.database_url {
-            Some(url) => StoreOptions::from_url(url.clone()),
-            None => StoreOptions::in_dir(&config.data_dir),
-        };
-        opts.busy_timeout = Duration::from_millis(config.db_busy_timeout_ms);
-        let store = Store::open(&opts).await.context("opening the database")?;
+        let store = open_store(&config).await?;
         let storage = Storage::new(config.clone());
         let metrics = Arc::new(Metrics::new());
         let logs = LogHub::new(
@@ -203,6 +198,25 @@ impl Server {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Opens the database `--database-url` names (the SQLite file in the data dir by default).
+async fn open_store(config: &ServeConfig) -> anyhow::Result<Store> {
+    let mut opts = match &config.database_url {
+        Some(url) => {
+            DatabaseKind::of_url(url).map_err(anyhow::Error::msg)?;
+            StoreOptions::from_url(url.clone())
+        }
+        None => StoreOptions::in_dir(&config.data_dir),
+    };
+    opts.busy_timeout = Duration::from_millis(config.db_busy_timeout_ms);
+    opts.read_connections = config.database_pool_size.max(1);
+    opts.connect_timeout = Duration::from_secs(config.database_connect_timeout_secs);
+    let store = Store::open(&opts)
+        .await
+        .with_context(|| format!("opening the database {}", redact(&opts.url)))?;
+    tracing::info!(database = ?store.kind(), url = %redact(&opts.url), "database open");
+    Ok(store)
 }
 
 /// How often expired nonces are deleted: half the freshness window, between 1 s and 60 s.

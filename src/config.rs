@@ -34,9 +34,19 @@ pub struct ServeConfig {
     #[arg(long, env = "HAKE_DATA_DIR", default_value_os_t = default_data_dir())]
     pub data_dir: PathBuf,
 
-    /// Database URL; a SQLite file in the data dir when unset.
+    /// Database URL: unset or `sqlite://PATH` for a SQLite file (by default `hake.db` in
+    /// the data dir), `postgres://USER:PASSWORD@HOST:PORT/DB` (or `postgresql://`) for a
+    /// PostgreSQL database that several nodes may share; `?sslmode=require` for TLS.
     #[arg(long, env = "HAKE_DATABASE_URL")]
     pub database_url: Option<String>,
+
+    /// Read connections in the database pool (PostgreSQL: plus one for the writer).
+    #[arg(long, env = "HAKE_DATABASE_POOL_SIZE", default_value_t = 4)]
+    pub database_pool_size: u32,
+
+    /// Seconds start-up waits for a PostgreSQL server that does not accept connections yet.
+    #[arg(long, env = "HAKE_DATABASE_CONNECT_TIMEOUT_SECS", default_value_t = 30)]
+    pub database_connect_timeout_secs: u64,
 
     /// Executions that may run at once (default: the number of cores).
     #[arg(long, env = "HAKE_MAX_CONCURRENT_EXECUTIONS")]

@@ -135,6 +135,10 @@ impl From<JobError> for ApiError {
             JobError::Unavailable(_) => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", msg).with_retry_after(1)
             }
+            JobError::DatabaseUnavailable(_) => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "database-unavailable", msg)
+                    .with_retry_after(2)
+            }
             JobError::Internal(e) => Self::internal(&format!("{e:#}")),
         }
     }

@@ -45,9 +45,12 @@ pub enum JobError {
     /// The client already used this nonce in another request (401).
     #[error("{0}")]
     NonceReused(String),
-    /// The server cannot take the request now: shutting down, database busy or full (503).
+    /// The server cannot take the request now: it is shutting down (503).
     #[error("{0}")]
     Unavailable(String),
+    /// The database cannot serve now: unreachable, busy, locked or full (503).
+    #[error("{0}")]
+    DatabaseUnavailable(String),
     /// A bug or an unexpected failure (500).
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -58,7 +61,7 @@ impl From<StoreError> for JobError {
         if let StoreError::NonceReused { .. } = e {
             JobError::NonceReused(e.to_string())
         } else if e.is_unavailable() {
-            JobError::Unavailable(format!("the database is unavailable: {e}"))
+            JobError::DatabaseUnavailable(format!("the database is unavailable: {e}"))
         } else {
             JobError::Internal(e.into())
         }

@@ -230,7 +230,9 @@ impl Jobs {
         let mut wait = Duration::from_millis(100);
         loop {
             match self.transition(live, event.clone()).await {
-                Err(JobError::Unavailable(why)) if !self.inner.shutdown.is_cancelled() => {
+                Err(JobError::Unavailable(why) | JobError::DatabaseUnavailable(why))
+                    if !self.inner.shutdown.is_cancelled() =>
+                {
                     tracing::warn!(job = %live.job.metadata.id, error = %why,
                         retry_in_ms = wait.as_millis() as u64, "state change not committed; retrying");
                     tokio::select! {

@@ -1,15 +1,14 @@
-//! The writer never commits half of a write: a failing op is rolled back whole.
+//! The writer never commits half of a write: a failing op is rolled back whole. Each test
+//! runs on SQLite and on PostgreSQL (see `testdb`).
 
+use std::str::FromStr;
+
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::ConnectOptions;
+
+use super::testdb::{self, each};
 use super::*;
 use crate::model::Job;
-
-async fn open() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&StoreOptions::in_dir(dir.path()))
-        .await
-        .unwrap();
-    (dir, store)
-}
 
 fn history(comment: &str) -> HistoryRow {
     HistoryRow {
@@ -76,21 +75,30 @@ fn failing_commit(job: &str) -> Commit {
 
 #[tokio::test]
 async fn a_failing_commit_alone_leaves_nothing_behind() {
-    let (_dir, store) = open().await;
-    assert_eq!(
-        store.insert_job(new_job("j", None)).await.unwrap(),
-        Inserted::Created
-    );
-    assert!(store.commit(failing_commit("j")).await.is_err());
-    let job = store.job("j").await.unwrap().unwrap();
-    assert_eq!(job.state.version, 1, "the job row update was rolled back");
-    assert!(job.state.executions.is_empty());
-    assert_eq!(store.history("j").await.unwrap().len(), 1);
+    for super::testdb::TestStore { label, store, .. } in &each().await {
+        assert_eq!(
+            store.insert_job(new_job("j", None)).await.unwrap(),
+            Inserted::Created
+        );
+        assert!(store.commit(failing_commit("j")).await.is_err(), "{label}");
+        let job = store.job("j").await.unwrap().unwrap();
+        assert_eq!(
+            job.state.version, 1,
+            "{label}: the job row update was rolled back"
+        );
+        assert!(job.state.executions.is_empty(), "{label}");
+        assert_eq!(store.history("j").await.unwrap().len(), 1, "{label}");
+    }
 }
 
 #[tokio::test]
 async fn a_failing_commit_in_a_batch_is_rolled_back_and_the_others_commit() {
-    let (_dir, store) = open().await;
+    for t in &each().await {
+        a_failing_commit_in_a_batch_is_rolled_back_and_the_others_commit_on(&t.store).await;
+    }
+}
+
+async fn a_failing_commit_in_a_batch_is_rolled_back_and_the_others_commit_on(store: &Store) {
     store.insert_job(new_job("j", None)).await.unwrap();
     let (bad, good) = tokio::join!(
         store.commit(failing_commit("j")),
@@ -132,7 +140,12 @@ async fn comments(store: &Store, job: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn history_and_executions_keep_their_order_and_jobs_across_a_batch() {
-    let (_dir, store) = open().await;
+    for t in &each().await {
+        history_and_executions_keep_their_order_and_jobs_across_a_batch_on(&t.store).await;
+    }
+}
+
+async fn history_and_executions_keep_their_order_and_jobs_across_a_batch_on(store: &Store) {
     store.insert_job(new_job("a", None)).await.unwrap();
     store.insert_job(new_job("b", None)).await.unwrap();
     let commit = |job: &str, exec: &str, comments: &[&str]| Commit {
@@ -151,10 +164,10 @@ async fn history_and_executions_keep_their_order_and_jobs_across_a_batch() {
     y.unwrap();
     z.unwrap();
     assert_eq!(
-        comments(&store, "a").await,
+        comments(store, "a").await,
         ["Job created", "a1", "a2", "a3"]
     );
-    assert_eq!(comments(&store, "b").await, ["Job created", "b1"]);
+    assert_eq!(comments(store, "b").await, ["Job created", "b1"]);
     let a = store.job("a").await.unwrap().unwrap();
     assert_eq!(
         a.state.executions.len(),
@@ -224,4 +237,77 @@ async fn a_database_made_before_migration_4_keeps_its_executions_and_history() {
         .await
         .unwrap();
     assert_eq!(comments(&store, "j2").await, ["other", "later"]);
+}
+
+/// Every data dir made so far recorded the SHA-384 of each SQLite migration it ran; sqlx
+/// refuses to open one whose recorded checksums differ from the embedded files. These are
+/// the checksums of migrations 0001–0004 as the landed release (7ba7f14) shipped them, so
+/// its data dirs keep opening now that the files live in `migrations/sqlite/`.
+#[test]
+fn the_sqlite_migrations_are_byte_for_byte_those_of_the_landed_release() {
+    let released = [
+        (1, "jobs", "2cf22dfa7981ee92d973db807ed78d6e54ec14a0b5fc19a0151ff8e63e616d85b569413d659b1930d663f5465baf3cc8"),
+        (2, "log chunks", "37c952a0edf0967972ad27e4afb8774173dea838b4678078ac1df23f44b5a2d378912e77611e04334b74482717fbf088"),
+        (3, "nonce routes", "b9dffc7d41d83c213dd40433e0ac52fe428e27a504e10ded149c4c7beccef20980a3e82bf9440331488d6aeb6586008f"),
+        (4, "rows by job seq", "07ca0deb2834e9d1e84ce0f1ad21a72646b7cf9bf709f8c1b98eed593017eb0fb666cd5d9ad20568727185a0cb1e8beb"),
+    ];
+    let embedded: Vec<_> = sqlite::MIGRATOR.iter().take(released.len()).collect();
+    assert_eq!(embedded.len(), released.len());
+    for (m, (version, description, checksum)) in embedded.iter().zip(released) {
+        assert_eq!(m.version, version);
+        assert_eq!(m.description, description);
+        assert_eq!(
+            hex::encode(&m.checksum),
+            checksum,
+            "migration {version} was edited"
+        );
+    }
+}
+
+#[tokio::test]
+async fn nodes_migrating_one_postgres_database_at_once_all_start() {
+    let Some(admin) = testdb::pg_admin_url() else {
+        return;
+    };
+    let name = format!("hake_unit_{}", uuid::Uuid::new_v4().simple());
+    let url = postgres::create_database(&admin, &name).await.unwrap();
+    let opts = StoreOptions::from_url(url.clone());
+    let opens = (0..4).map(|_| Store::open(&opts));
+    let stores = futures::future::join_all(opens).await;
+    for s in &stores {
+        assert!(s.is_ok(), "{:?}", s.as_ref().err());
+    }
+    let pool = postgres::connect(&url).await.unwrap();
+    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(applied, postgres::MIGRATOR.iter().count() as i64);
+    pool.close().await;
+    for s in stores.into_iter().flatten() {
+        s.close().await;
+    }
+    postgres::drop_database(&admin, &name).await.unwrap();
+}
+
+#[test]
+fn database_urls_other_than_sqlite_and_postgres_are_refused_by_name() {
+    assert_eq!(
+        DatabaseKind::of_url("sqlite:///tmp/x.db"),
+        Ok(DatabaseKind::Sqlite)
+    );
+    assert_eq!(
+        DatabaseKind::of_url("postgres://u@h/db"),
+        Ok(DatabaseKind::Postgres)
+    );
+    assert_eq!(
+        DatabaseKind::of_url("PostgreSQL://u@h/db"),
+        Ok(DatabaseKind::Postgres)
+    );
+    let err = DatabaseKind::of_url("mysql://root:secret@h/db").unwrap_err();
+    assert!(
+        err.contains("sqlite://, postgres:// or postgresql://"),
+        "{err}"
+    );
+    assert!(!err.contains("secret"), "the password is not echoed: {err}");
 }

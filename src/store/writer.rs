@@ -3,14 +3,15 @@
 //! a handful of multi-row statements (one per table), commits once, and only then answers
 //! each caller. If the batch fails, it is rolled back and each op is replayed in its own
 //! transaction, so an error reaches only the request that caused it.
+//!
+//! The batching and the rules (nonces decide repeats, one row per job and execution, history
+//! in op order) live here once; each database supplies its statements through [`WriteTx`].
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use sqlx::sqlite::SqliteArguments;
-use sqlx::{Arguments, Connection, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
-use super::logs::{insert_chunks, LogChunkRow};
+use super::logs::LogChunkRow;
 use super::StoreError;
 
 /// A new job to store.
@@ -207,13 +208,55 @@ fn split(op: Op) -> Option<(Work, ReplyTo)> {
     })
 }
 
-pub(super) fn spawn(conn: SqliteConnection, max_batch: usize) -> mpsc::Sender<Op> {
+/// One database's statements for the writer, inside a transaction it opens with
+/// [`WriteTx::begin`]. Each multi-row method writes all its rows in a few statements.
+#[async_trait::async_trait]
+pub(super) trait WriteTx: Send + 'static {
+    /// Starts a transaction (a busy or unreachable database is `Unavailable`).
+    async fn begin(&mut self) -> Result<(), StoreError>;
+    /// Commits the open transaction.
+    async fn commit(&mut self) -> Result<(), StoreError>;
+    /// Rolls the open transaction back (best effort: the connection may be gone).
+    async fn rollback(&mut self);
+    /// Inserts the nonces that are new; returns the `(client, nonce)` pairs it inserted.
+    async fn insert_nonces(
+        &mut self,
+        rows: &[&NewNonce],
+    ) -> Result<Vec<(String, String)>, StoreError>;
+    /// The recorded use of a nonce: `(job_id, route)`.
+    async fn seen_nonce(
+        &mut self,
+        client_id: &str,
+        nonce: &str,
+    ) -> Result<Option<(Option<String>, String)>, StoreError>;
+    /// Inserts new job rows.
+    async fn insert_jobs(&mut self, jobs: &[&NewJob]) -> Result<(), StoreError>;
+    /// Updates job rows (at most one row per job); returns the rows updated.
+    async fn update_jobs(&mut self, rows: &[(&str, &JobRowUpdate)]) -> Result<u64, StoreError>;
+    /// Upserts executions (at most one row per job and ordinal); an execution replaces
+    /// the row at its ordinal only when it is the same execution. Returns rows written.
+    async fn upsert_executions(
+        &mut self,
+        rows: &[(&str, &ExecutionRow)],
+    ) -> Result<u64, StoreError>;
+    /// Appends history in the given order; returns rows written (rows of unknown jobs are
+    /// not written).
+    async fn insert_history(&mut self, rows: &[(&str, &HistoryRow)]) -> Result<u64, StoreError>;
+    /// Inserts sealed log chunks.
+    async fn insert_chunks(&mut self, rows: &[LogChunkRow]) -> Result<(), StoreError>;
+    /// Deletes nonces that expired before `now`; returns how many.
+    async fn expire_nonces(&mut self, now: i64) -> Result<u64, StoreError>;
+    /// Closes the connection(s).
+    async fn close(self);
+}
+
+pub(super) fn spawn<W: WriteTx>(conn: W, max_batch: usize) -> mpsc::Sender<Op> {
     let (tx, rx) = mpsc::channel(max_batch * 4);
     tokio::spawn(run(conn, rx, max_batch));
     tx
 }
 
-async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Op>, max_batch: usize) {
+async fn run<W: WriteTx>(mut conn: W, mut rx: mpsc::Receiver<Op>, max_batch: usize) {
     let mut batch = Vec::with_capacity(max_batch);
     loop {
         if rx.recv_many(&mut batch, max_batch).await == 0 {
@@ -242,162 +285,84 @@ async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Op>, max_batch: 
                     write_batch(&mut conn, vec![w], vec![r]).await;
                 }
             }
-            let _ = conn.close().await;
+            conn.close().await;
             let _ = tx.send(());
             return;
         }
     }
 }
 
-// Boxed so the future's type is concrete: sqlx's executor bounds otherwise trip the
-// compiler's higher-ranked lifetime inference when the writer is spawned.
-fn write_batch(
-    conn: &mut SqliteConnection,
-    work: Vec<Work>,
-    replies: Vec<ReplyTo>,
-) -> futures::future::BoxFuture<'_, ()> {
-    Box::pin(async move {
-        match transaction(conn, &work).await {
-            Ok(answers) => {
-                for (r, a) in replies.into_iter().zip(answers) {
-                    r.send(Ok(a));
-                }
-            }
-            Err(e) if work.len() == 1 => replies
-                .into_iter()
-                .for_each(|r| r.send(Err(e.clone_shallow()))),
-            Err(e) => {
-                tracing::warn!(error = %e, ops = work.len(), "batch failed; replaying its writes one by one");
-                for (w, r) in work.into_iter().zip(replies) {
-                    let one = [w];
-                    r.send(transaction(conn, &one).await.map(|mut a| a.remove(0)));
-                }
+async fn write_batch<W: WriteTx>(conn: &mut W, work: Vec<Work>, replies: Vec<ReplyTo>) {
+    match transaction(conn, &work).await {
+        Ok(answers) => {
+            for (r, a) in replies.into_iter().zip(answers) {
+                r.send(Ok(a));
             }
         }
-    })
-}
-
-async fn exec(conn: &mut SqliteConnection, sql: &'static str) -> Result<(), sqlx::Error> {
-    sqlx::query(sql).execute(conn).await.map(|_| ())
+        Err(e) if work.len() == 1 => replies
+            .into_iter()
+            .for_each(|r| r.send(Err(e.clone_shallow()))),
+        Err(e) => {
+            tracing::warn!(error = %e, ops = work.len(), "batch failed; replaying its writes one by one");
+            for (w, r) in work.into_iter().zip(replies) {
+                let one = [w];
+                r.send(transaction(conn, &one).await.map(|mut a| a.remove(0)));
+            }
+        }
+    }
 }
 
 /// Applies `work` in one transaction; on any error the transaction is rolled back.
-async fn transaction(
-    conn: &mut SqliteConnection,
-    work: &[Work],
-) -> Result<Vec<Answer>, StoreError> {
-    exec(conn, "BEGIN IMMEDIATE")
-        .await
-        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+async fn transaction<W: WriteTx>(conn: &mut W, work: &[Work]) -> Result<Vec<Answer>, StoreError> {
+    conn.begin().await?;
     let result = apply(conn, work).await;
-    let end = if result.is_ok() {
-        exec(conn, "COMMIT").await
-    } else {
-        Err(sqlx::Error::WorkerCrashed)
-    };
-    match (result, end) {
-        (Ok(answers), Ok(())) => Ok(answers),
-        (Ok(_), Err(e)) => {
-            let _ = exec(conn, "ROLLBACK").await;
-            Err(StoreError::Unavailable(format!("commit failed: {e}")))
-        }
-        (Err(e), _) => {
-            let _ = exec(conn, "ROLLBACK").await;
+    match result {
+        Ok(answers) => match conn.commit().await {
+            Ok(()) => Ok(answers),
+            Err(e) => {
+                conn.rollback().await;
+                Err(StoreError::Unavailable(format!("commit failed: {e}")))
+            }
+        },
+        Err(e) => {
+            conn.rollback().await;
             Err(e)
         }
     }
 }
 
-/// A bound value of a multi-row statement.
-enum Arg<'a> {
-    Text(&'a str),
-    OptText(Option<&'a str>),
-    Int(i64),
-    OptInt(Option<i64>),
-}
-
-const ROWS_PER_STATEMENT: usize = 64;
-
-/// Runs `head VALUES (?,…),(?,…)… tail` over `rows`, in chunks. Returns rows affected and,
-/// when `tail` has RETURNING, the returned rows' first two text columns.
-async fn multi_row<'a>(
-    conn: &mut SqliteConnection,
-    head: &str,
-    tail: &str,
-    width: usize,
-    rows: &[Vec<Arg<'a>>],
-) -> Result<(u64, Vec<(String, String)>), StoreError> {
-    let mut affected = 0;
-    let mut returned = Vec::new();
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let one = format!("({})", vec!["?"; width].join(", "));
-        let sql = format!(
-            "{head} VALUES {}{tail}",
-            vec![one.as_str(); chunk.len()].join(", ")
-        );
-        let mut args = SqliteArguments::default();
-        for row in chunk {
-            for a in row {
-                let r = match a {
-                    Arg::Text(s) => args.add(*s),
-                    Arg::OptText(s) => args.add(*s),
-                    Arg::Int(i) => args.add(*i),
-                    Arg::OptInt(i) => args.add(*i),
-                };
-                r.map_err(|e| StoreError::Corrupt(format!("binding a value: {e}")))?;
-            }
-        }
-        let q = sqlx::query_with(&sql, args);
-        if tail.contains("RETURNING") {
-            use sqlx::Row;
-            let rows = q.fetch_all(&mut *conn).await?;
-            affected += rows.len() as u64;
-            for r in rows {
-                returned.push((r.try_get(0)?, r.try_get(1)?));
-            }
-        } else {
-            affected += q.execute(&mut *conn).await?.rows_affected();
-        }
+/// Keeps the last of the rows that share a key, in the order of their last occurrence:
+/// within one batch a later change of a row supersedes an earlier one.
+fn last_per_key<K: std::hash::Hash + Eq, T>(rows: Vec<(K, T)>) -> Vec<T> {
+    let mut last: HashMap<&K, usize> = HashMap::with_capacity(rows.len());
+    for (i, (k, _)) in rows.iter().enumerate() {
+        last.insert(k, i);
     }
-    Ok((affected, returned))
+    let keep: HashSet<usize> = last.into_values().collect();
+    rows.into_iter()
+        .enumerate()
+        .filter(|(i, _)| keep.contains(i))
+        .map(|(_, (_, t))| t)
+        .collect()
 }
 
-async fn apply(conn: &mut SqliteConnection, work: &[Work]) -> Result<Vec<Answer>, StoreError> {
+fn nonce_of(w: &Work) -> Option<&NewNonce> {
+    match w {
+        Work::Insert(j) => j.nonce.as_ref(),
+        Work::Commit(c) => c.nonce.as_ref(),
+        Work::Nonce(n) => Some(n),
+        _ => None,
+    }
+}
+
+async fn apply<W: WriteTx>(conn: &mut W, work: &[Work]) -> Result<Vec<Answer>, StoreError> {
     let mut answers: Vec<Option<Answer>> = work.iter().map(|_| None).collect();
 
     // Nonces first: they decide which submits are repeats.
-    fn nonce_of(w: &Work) -> Option<&NewNonce> {
-        match w {
-            Work::Insert(j) => j.nonce.as_ref(),
-            Work::Commit(c) => c.nonce.as_ref(),
-            Work::Nonce(n) => Some(n),
-            _ => None,
-        }
-    }
-    let nonce_rows: Vec<Vec<Arg<'_>>> = work
-        .iter()
-        .filter_map(nonce_of)
-        .map(|n| {
-            vec![
-                Arg::Text(&n.client_id),
-                Arg::Text(&n.nonce),
-                Arg::OptText(n.job_id.as_deref()),
-                Arg::Int(n.expires_at),
-                Arg::Text(n.route.as_str()),
-            ]
-        })
-        .collect();
+    let nonces: Vec<&NewNonce> = work.iter().filter_map(nonce_of).collect();
     let mut fresh: HashSet<(String, String)> = HashSet::new();
-    if !nonce_rows.is_empty() {
-        let (_, returned) = multi_row(
-            conn,
-            "INSERT INTO nonces (client_id, nonce, job_id, expires_at, route)",
-            " ON CONFLICT (client_id, nonce) DO NOTHING RETURNING client_id, nonce",
-            5,
-            &nonce_rows,
-        )
-        .await?;
-        fresh.extend(returned);
+    if !nonces.is_empty() {
+        fresh.extend(conn.insert_nonces(&nonces).await?);
     }
     let mut repeated = vec![false; work.len()];
     for (i, w) in work.iter().enumerate() {
@@ -411,12 +376,7 @@ async fn apply(conn: &mut SqliteConnection, work: &[Work]) -> Result<Vec<Answer>
             }
             continue;
         }
-        let seen: Option<(Option<String>, String)> =
-            sqlx::query_as("SELECT job_id, route FROM nonces WHERE client_id = ? AND nonce = ?")
-                .bind(&n.client_id)
-                .bind(&n.nonce)
-                .fetch_optional(&mut *conn)
-                .await?;
+        let seen = conn.seen_nonce(&n.client_id, &n.nonce).await?;
         let route = seen.as_ref().map(|s| s.1.clone()).unwrap_or_default();
         match (w, seen) {
             (Work::Nonce(_), _) => answers[i] = Some(Answer::Bool(false)),
@@ -438,146 +398,79 @@ async fn apply(conn: &mut SqliteConnection, work: &[Work]) -> Result<Vec<Answer>
             _ => None,
         })
         .collect();
-    let job_rows: Vec<Vec<Arg<'_>>> = new_jobs
-        .iter()
-        .map(|j| {
-            vec![
-                Arg::Text(&j.id),
-                Arg::Text(&j.client_id),
-                Arg::Int(j.created_at),
-                Arg::Text(&j.job_json),
-                Arg::Text(&j.state),
-                Arg::Int(j.version),
-                Arg::Int(j.created_at),
-            ]
-        })
-        .collect();
-    if !job_rows.is_empty() {
-        multi_row(
-            conn,
-            "INSERT INTO jobs (id, client_id, created_at, job, state, version, update_time)",
-            "",
-            7,
-            &job_rows,
-        )
-        .await?;
+    if !new_jobs.is_empty() {
+        conn.insert_jobs(&new_jobs).await?;
     }
 
-    // Job-row updates.
-    let updates: Vec<(&str, &JobRowUpdate)> = work
-        .iter()
-        .filter_map(|w| match w {
-            Work::Commit(c) => c.job.as_ref().map(|u| (c.job_id.as_str(), u)),
-            _ => None,
-        })
-        .collect();
-    if !updates.is_empty() {
-        let rows: Vec<Vec<Arg<'_>>> = updates
-            .iter()
-            .map(|(id, u)| {
-                vec![
-                    Arg::Text(id),
-                    Arg::Text(&u.state),
-                    Arg::Int(u.version),
-                    Arg::Int(u.update_time),
-                    Arg::OptInt(u.timeout_at),
-                ]
+    // Job-row updates: the last one per job wins (its version is the highest).
+    let updates = last_per_key(
+        work.iter()
+            .filter_map(|w| match w {
+                Work::Commit(c) => c
+                    .job
+                    .as_ref()
+                    .map(|u| (c.job_id.as_str(), (c.job_id.as_str(), u))),
+                _ => None,
             })
-            .collect();
-        let (n, _) = multi_row(
-            conn,
-            "UPDATE jobs SET state = v.column2, version = v.column3, update_time = v.column4, timeout_at = v.column5 FROM (",
-            ") AS v WHERE jobs.id = v.column1",
-            5,
-            &rows,
-        )
-        .await?;
-        if n != rows.len() as u64 {
+            .collect(),
+    );
+    if !updates.is_empty() {
+        let n = conn.update_jobs(&updates).await?;
+        if n != updates.len() as u64 {
             return Err(StoreError::Corrupt(format!(
                 "{} of {} updated jobs are not stored",
-                rows.len() as u64 - n,
-                rows.len()
+                updates.len() as u64 - n,
+                updates.len()
             )));
         }
     }
 
-    // Executions, keyed by their job's seq (looked up by id in the same statement). An
-    // execution replaces the row at its ordinal only when it is the same execution.
-    let exec_rows: Vec<Vec<Arg<'_>>> = work
-        .iter()
-        .filter_map(|w| match w {
-            Work::Commit(c) => Some(c),
-            _ => None,
-        })
-        .flat_map(|c| {
-            c.executions.iter().map(|e| {
-                vec![
-                    Arg::Text(&c.job_id),
-                    Arg::Int(e.ordinal),
-                    Arg::Text(&e.id),
-                    Arg::Text(&e.state),
-                    Arg::Int(e.version),
-                    Arg::Text(&e.body),
-                ]
+    // Executions: the last row of each execution wins. (Two executions at one position
+    // stay two rows, so the statement refuses them.)
+    let executions = last_per_key(
+        work.iter()
+            .filter_map(|w| match w {
+                Work::Commit(c) => Some(c),
+                _ => None,
             })
-        })
-        .collect();
-    if !exec_rows.is_empty() {
-        let (n, _) = multi_row(
-            conn,
-            "INSERT INTO executions (job_seq, ordinal, id, state, version, body) \
-             SELECT j.seq, v.column2, v.column3, v.column4, v.column5, v.column6 FROM (",
-            ") AS v JOIN jobs j ON j.id = v.column1 WHERE true \
-             ON CONFLICT (job_seq, ordinal) DO UPDATE SET state = excluded.state, \
-             version = excluded.version, body = excluded.body WHERE executions.id = excluded.id",
-            6,
-            &exec_rows,
-        )
-        .await?;
-        if n != exec_rows.len() as u64 {
+            .flat_map(|c| {
+                c.executions.iter().map(|e| {
+                    (
+                        (c.job_id.as_str(), e.ordinal, e.id.as_str()),
+                        (c.job_id.as_str(), e),
+                    )
+                })
+            })
+            .collect(),
+    );
+    if !executions.is_empty() {
+        let n = conn.upsert_executions(&executions).await?;
+        if n != executions.len() as u64 {
             return Err(StoreError::Corrupt(format!(
                 "{} of {} executions were not stored (unknown job, or another execution at \
                  the same position)",
-                exec_rows.len() as u64 - n,
-                exec_rows.len()
+                executions.len() as u64 - n,
+                executions.len()
             )));
         }
     }
 
     // History, in op order.
-    let mut history_rows: Vec<Vec<Arg<'_>>> = Vec::new();
+    let mut history: Vec<(&str, &HistoryRow)> = Vec::new();
     for (w, rep) in work.iter().zip(&repeated) {
-        let (job_id, rows): (&str, &[HistoryRow]) = match w {
-            Work::Insert(j) if !rep => (&j.id, std::slice::from_ref(&j.history)),
-            Work::Commit(c) => (&c.job_id, &c.history),
-            _ => continue,
-        };
-        for h in rows {
-            history_rows.push(vec![
-                Arg::Text(job_id),
-                Arg::Text(&h.level),
-                Arg::Int(h.time),
-                Arg::Text(&h.body),
-                Arg::Int(history_rows.len() as i64),
-            ]);
+        match w {
+            Work::Insert(j) if !rep => history.push((&j.id, &j.history)),
+            Work::Commit(c) => history.extend(c.history.iter().map(|h| (c.job_id.as_str(), h))),
+            _ => {}
         }
     }
-    if !history_rows.is_empty() {
-        // Column 5 is the row's position: the join must not reorder the history.
-        let (n, _) = multi_row(
-            conn,
-            "INSERT INTO job_history (job_seq, level, time, body) \
-             SELECT j.seq, v.column2, v.column3, v.column4 FROM (",
-            ") AS v JOIN jobs j ON j.id = v.column1 ORDER BY v.column5",
-            5,
-            &history_rows,
-        )
-        .await?;
-        if n != history_rows.len() as u64 {
+    if !history.is_empty() {
+        let n = conn.insert_history(&history).await?;
+        if n != history.len() as u64 {
             return Err(StoreError::Corrupt(format!(
                 "{} of {} history records belong to no stored job",
-                history_rows.len() as u64 - n,
-                history_rows.len()
+                history.len() as u64 - n,
+                history.len()
             )));
         }
     }
@@ -585,18 +478,14 @@ async fn apply(conn: &mut SqliteConnection, work: &[Work]) -> Result<Vec<Answer>
     // Log chunks.
     for w in work {
         if let Work::LogChunks(rows) = w {
-            insert_chunks(conn, rows).await?;
+            conn.insert_chunks(rows).await?;
         }
     }
 
     // Expiry.
     for (i, w) in work.iter().enumerate() {
         if let Work::Expire(now) = w {
-            let r = sqlx::query("DELETE FROM nonces WHERE expires_at < ?")
-                .bind(now)
-                .execute(&mut *conn)
-                .await?;
-            answers[i] = Some(Answer::Count(r.rows_affected()));
+            answers[i] = Some(Answer::Count(conn.expire_nonces(*now).await?));
         }
     }
 

@@ -27,13 +27,13 @@ async fn submit_raw(app: &TestApp) -> reqwest::Response {
         .unwrap()
 }
 
-/// Asserts the answer is 503 `unavailable` with `Retry-After`; returns its body.
+/// Asserts the answer is 503 `database-unavailable` with `Retry-After`; returns its body.
 async fn assert_unavailable(resp: reqwest::Response) -> Value {
     assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(resp.headers().contains_key("retry-after"));
     assert_eq!(resp.headers()["content-type"], "application/json");
     let body: Value = resp.json().await.unwrap();
-    assert_eq!(body["code"], "unavailable", "{body}");
+    assert_eq!(body["code"], "database-unavailable", "{body}");
     assert!(
         body["message"].as_str().unwrap().contains("database"),
         "{body}"
@@ -63,6 +63,11 @@ async fn unlock_database(mut other: SqliteConnection) {
 
 #[tokio::test]
 async fn a_job_that_ends_while_the_database_is_locked_is_recorded_once_it_is_free() {
+    if crate::testdb::sqlite_only(
+        "a_job_that_ends_while_the_database_is_locked_is_recorded_once_it_is_free",
+    ) {
+        return;
+    }
     let app = spawn_with(|c| c.db_busy_timeout_ms = 200).await;
     let id = app
         .submit_ok(exec_spec(&["sh", "-c", "sleep 0.5; echo done"]))
@@ -86,6 +91,9 @@ async fn a_job_that_ends_while_the_database_is_locked_is_recorded_once_it_is_fre
 
 #[tokio::test]
 async fn a_locked_database_gives_503_and_reads_keep_working() {
+    if crate::testdb::sqlite_only("a_locked_database_gives_503_and_reads_keep_working") {
+        return;
+    }
     let app = spawn_with(|c| c.db_busy_timeout_ms = 200).await;
     let done = app.submit_ok(noop_spec()).await;
     app.wait_terminal(&done, 20).await;
@@ -175,6 +183,9 @@ fn fill(path: &Path) {
 
 #[tokio::test]
 async fn a_full_disk_gives_503_and_no_half_written_job() {
+    if crate::testdb::sqlite_only("a_full_disk_gives_503_and_no_half_written_job") {
+        return;
+    }
     let Some(fs) = Tmpfs::mount("8m") else {
         return;
     };

@@ -34,6 +34,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// A server whose config `f` adjusts.
 pub async fn spawn_with(f: impl FnOnce(&mut ServeConfig)) -> TestApp {
+    spawn_as(Signer::generate_ed25519(), f).await
+}
+
+/// A server whose config `f` adjusts, with `signer` as the test's client key.
+pub async fn spawn_as(signer: Signer, f: impl FnOnce(&mut ServeConfig)) -> TestApp {
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let mut config = ServeConfig::for_dir(dir.path().join("data"));
     config.listen = "127.0.0.1:0".parse().unwrap();
@@ -41,8 +46,9 @@ pub async fn spawn_with(f: impl FnOnce(&mut ServeConfig)) -> TestApp {
     config.docker = hake::config::DockerMode::Off;
     config.shutdown_grace_secs = 5;
     config.kill_grace_secs = 2;
+    config.database_url = crate::testdb::database_url_for(&config.data_dir);
     f(&mut config);
-    start(config, dir, Signer::generate_ed25519()).await
+    start(config, dir, signer).await
 }
 
 async fn start(config: ServeConfig, dir: Arc<TempDir>, signer: Signer) -> TestApp {
@@ -75,6 +81,9 @@ async fn start(config: ServeConfig, dir: Arc<TempDir>, signer: Signer) -> TestAp
 /// Starts a server on an existing config (after `stop`), with a fresh key.
 pub async fn start_again(mut config: ServeConfig) -> TestApp {
     config.listen = "127.0.0.1:0".parse().unwrap();
+    if config.database_url.is_none() {
+        config.database_url = crate::testdb::database_url_for(&config.data_dir);
+    }
     config.public_url = None;
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     start(config, dir, Signer::generate_ed25519()).await

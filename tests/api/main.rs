@@ -5,6 +5,7 @@ mod cli_support;
 mod helpers;
 mod log_client;
 mod process;
+mod testdb;
 
 mod auth;
 mod cancel;
@@ -25,6 +26,7 @@ mod nonces;
 mod observability;
 mod openapi;
 mod openapi_client;
+mod postgres;
 mod python_clients;
 mod restart;
 mod schemathesis;

@@ -44,6 +44,11 @@ pub fn serve_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> 
     .args(extra)
     .stdout(Stdio::null())
     .stderr(Stdio::piped());
+    if !extra.contains(&"--database-url") {
+        if let Some(url) = crate::testdb::database_url_for(data_dir) {
+            cmd.args(["--database-url", &url]);
+        }
+    }
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -73,26 +73,39 @@ async fn sighup_reloads_the_authorized_keys_file() {
     assert_eq!(submit(&p, &bob, noop_spec()).await.0, StatusCode::OK);
 }
 
-/// `PRAGMA integrity_check` of the database file, and the ids of its jobs.
+/// The database's own consistency check (`PRAGMA integrity_check` on SQLite; "ok" on
+/// PostgreSQL, which checks itself), and the ids of its jobs in submit order. Every stored
+/// job must have its history.
 pub async fn inspect_database(data_dir: &Path) -> (String, Vec<String>) {
-    let url = format!("sqlite://{}", data_dir.join("hake.db").display());
-    let mut conn = SqliteConnection::connect(&url).await.unwrap();
-    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
-    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM jobs ORDER BY seq")
-        .fetch_all(&mut conn)
-        .await
-        .unwrap();
-    let headless: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM jobs j WHERE NOT EXISTS (SELECT 1 FROM job_history h WHERE h.job_seq = j.seq)",
-    )
-    .fetch_one(&mut conn)
-    .await
-    .unwrap();
+    const IDS: &str = "SELECT id FROM jobs ORDER BY seq";
+    const HEADLESS: &str = "SELECT COUNT(*) FROM jobs j WHERE NOT EXISTS \
+        (SELECT 1 FROM job_history h WHERE h.job_seq = j.seq)";
+    let (check, ids, headless): (String, Vec<String>, i64) =
+        match crate::testdb::database_url_for(data_dir) {
+            Some(url) => {
+                let pool = hake::store::postgres::connect(&url).await.unwrap();
+                let ids = sqlx::query_scalar(IDS).fetch_all(&pool).await.unwrap();
+                let headless = sqlx::query_scalar(HEADLESS).fetch_one(&pool).await.unwrap();
+                pool.close().await;
+                ("ok".into(), ids, headless)
+            }
+            None => {
+                let url = format!("sqlite://{}", data_dir.join("hake.db").display());
+                let mut conn = SqliteConnection::connect(&url).await.unwrap();
+                let check = sqlx::query_scalar("PRAGMA integrity_check")
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap();
+                let ids = sqlx::query_scalar(IDS).fetch_all(&mut conn).await.unwrap();
+                let headless = sqlx::query_scalar(HEADLESS)
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap();
+                conn.close().await.unwrap();
+                (check, ids, headless)
+            }
+        };
     assert_eq!(headless, 0, "every stored job has its history");
-    conn.close().await.unwrap();
     (check, ids)
 }
 

@@ -1,0 +1,219 @@
+//! The writer's statements on PostgreSQL: each batch is one transaction on a pooled
+//! connection (so a lost connection is replaced on the next batch), and each table takes
+//! all its rows in one statement over `UNNEST` of array parameters.
+
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+
+use crate::store::logs::LogChunkRow;
+use crate::store::writer::{ExecutionRow, HistoryRow, JobRowUpdate, NewJob, NewNonce, WriteTx};
+use crate::store::{to_i64, StoreError};
+
+/// The writer's pool and its open transaction.
+#[derive(Debug)]
+pub(crate) struct PgWriter {
+    pool: PgPool,
+    tx: Option<Transaction<'static, Postgres>>,
+}
+
+impl PgWriter {
+    pub(super) fn new(pool: PgPool) -> Self {
+        Self { pool, tx: None }
+    }
+
+    fn conn(&mut self) -> Result<&mut PgConnection, StoreError> {
+        self.tx
+            .as_deref_mut()
+            .ok_or_else(|| StoreError::Corrupt("no open transaction".into()))
+    }
+}
+
+fn unavailable(e: sqlx::Error) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+#[async_trait::async_trait]
+impl WriteTx for PgWriter {
+    async fn begin(&mut self) -> Result<(), StoreError> {
+        self.tx = Some(self.pool.begin().await.map_err(unavailable)?);
+        Ok(())
+    }
+
+    async fn commit(&mut self) -> Result<(), StoreError> {
+        match self.tx.take() {
+            Some(tx) => tx.commit().await.map_err(unavailable),
+            None => Err(StoreError::Corrupt("no open transaction".into())),
+        }
+    }
+
+    async fn rollback(&mut self) {
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.rollback().await;
+        }
+    }
+
+    async fn insert_nonces(
+        &mut self,
+        rows: &[&NewNonce],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let clients: Vec<&str> = rows.iter().map(|n| n.client_id.as_str()).collect();
+        let nonces: Vec<&str> = rows.iter().map(|n| n.nonce.as_str()).collect();
+        let jobs: Vec<Option<&str>> = rows.iter().map(|n| n.job_id.as_deref()).collect();
+        let expiry: Vec<i64> = rows.iter().map(|n| n.expires_at).collect();
+        let routes: Vec<&str> = rows.iter().map(|n| n.route.as_str()).collect();
+        Ok(sqlx::query_as(
+            "INSERT INTO nonces (client_id, nonce, job_id, expires_at, route) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[]) \
+             ON CONFLICT (client_id, nonce) DO NOTHING RETURNING client_id, nonce",
+        )
+        .bind(clients)
+        .bind(nonces)
+        .bind(jobs)
+        .bind(expiry)
+        .bind(routes)
+        .fetch_all(self.conn()?)
+        .await?)
+    }
+
+    async fn seen_nonce(
+        &mut self,
+        client_id: &str,
+        nonce: &str,
+    ) -> Result<Option<(Option<String>, String)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT job_id, route FROM nonces WHERE client_id = $1 AND nonce = $2")
+                .bind(client_id)
+                .bind(nonce)
+                .fetch_optional(self.conn()?)
+                .await?,
+        )
+    }
+
+    async fn insert_jobs(&mut self, jobs: &[&NewJob]) -> Result<(), StoreError> {
+        let ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
+        let clients: Vec<&str> = jobs.iter().map(|j| j.client_id.as_str()).collect();
+        let created: Vec<i64> = jobs.iter().map(|j| j.created_at).collect();
+        let bodies: Vec<&str> = jobs.iter().map(|j| j.job_json.as_str()).collect();
+        let states: Vec<&str> = jobs.iter().map(|j| j.state.as_str()).collect();
+        let versions: Vec<i64> = jobs.iter().map(|j| j.version).collect();
+        // WITH ORDINALITY: `seq` follows the order of the batch.
+        sqlx::query(
+            "INSERT INTO jobs (id, client_id, created_at, job, state, version, update_time) \
+             SELECT id, client_id, created_at, job, state, version, created_at \
+             FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::bigint[]) \
+             WITH ORDINALITY AS v(id, client_id, created_at, job, state, version, ord) ORDER BY ord",
+        )
+        .bind(ids)
+        .bind(clients)
+        .bind(created)
+        .bind(bodies)
+        .bind(states)
+        .bind(versions)
+        .execute(self.conn()?)
+        .await?;
+        Ok(())
+    }
+
+    async fn update_jobs(&mut self, rows: &[(&str, &JobRowUpdate)]) -> Result<u64, StoreError> {
+        let ids: Vec<&str> = rows.iter().map(|(id, _)| *id).collect();
+        let states: Vec<&str> = rows.iter().map(|(_, u)| u.state.as_str()).collect();
+        let versions: Vec<i64> = rows.iter().map(|(_, u)| u.version).collect();
+        let updated: Vec<i64> = rows.iter().map(|(_, u)| u.update_time).collect();
+        let timeouts: Vec<Option<i64>> = rows.iter().map(|(_, u)| u.timeout_at).collect();
+        Ok(sqlx::query(
+            "UPDATE jobs SET state = v.state, version = v.version, update_time = v.update_time, \
+             timeout_at = v.timeout_at \
+             FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[]) \
+             AS v(id, state, version, update_time, timeout_at) WHERE jobs.id = v.id",
+        )
+        .bind(ids)
+        .bind(states)
+        .bind(versions)
+        .bind(updated)
+        .bind(timeouts)
+        .execute(self.conn()?)
+        .await?
+        .rows_affected())
+    }
+
+    async fn upsert_executions(
+        &mut self,
+        rows: &[(&str, &ExecutionRow)],
+    ) -> Result<u64, StoreError> {
+        let jobs: Vec<&str> = rows.iter().map(|(j, _)| *j).collect();
+        let ordinals: Vec<i64> = rows.iter().map(|(_, e)| e.ordinal).collect();
+        let ids: Vec<&str> = rows.iter().map(|(_, e)| e.id.as_str()).collect();
+        let states: Vec<&str> = rows.iter().map(|(_, e)| e.state.as_str()).collect();
+        let versions: Vec<i64> = rows.iter().map(|(_, e)| e.version).collect();
+        let bodies: Vec<&str> = rows.iter().map(|(_, e)| e.body.as_str()).collect();
+        Ok(sqlx::query(
+            "INSERT INTO executions (job_seq, ordinal, id, state, version, body) \
+             SELECT j.seq, v.ordinal, v.id, v.state, v.version, v.body \
+             FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[]) \
+             AS v(job_id, ordinal, id, state, version, body) JOIN jobs j ON j.id = v.job_id \
+             ON CONFLICT (job_seq, ordinal) DO UPDATE SET state = excluded.state, \
+             version = excluded.version, body = excluded.body WHERE executions.id = excluded.id",
+        )
+        .bind(jobs)
+        .bind(ordinals)
+        .bind(ids)
+        .bind(states)
+        .bind(versions)
+        .bind(bodies)
+        .execute(self.conn()?)
+        .await?
+        .rows_affected())
+    }
+
+    async fn insert_history(&mut self, rows: &[(&str, &HistoryRow)]) -> Result<u64, StoreError> {
+        let jobs: Vec<&str> = rows.iter().map(|(j, _)| *j).collect();
+        let levels: Vec<&str> = rows.iter().map(|(_, h)| h.level.as_str()).collect();
+        let times: Vec<i64> = rows.iter().map(|(_, h)| h.time).collect();
+        let bodies: Vec<&str> = rows.iter().map(|(_, h)| h.body.as_str()).collect();
+        // WITH ORDINALITY: ids follow the order of the batch, which is the history's order.
+        Ok(sqlx::query(
+            "INSERT INTO job_history (job_seq, level, time, body) \
+             SELECT j.seq, v.level, v.time, v.body \
+             FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[]) \
+             WITH ORDINALITY AS v(job_id, level, time, body, ord) \
+             JOIN jobs j ON j.id = v.job_id ORDER BY v.ord",
+        )
+        .bind(jobs)
+        .bind(levels)
+        .bind(times)
+        .bind(bodies)
+        .execute(self.conn()?)
+        .await?
+        .rows_affected())
+    }
+
+    async fn insert_chunks(&mut self, rows: &[LogChunkRow]) -> Result<(), StoreError> {
+        for r in rows {
+            sqlx::query(
+                "INSERT INTO log_chunks (execution_id, first_seq, job_id, last_seq, bytes, gap, records) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&r.execution_id)
+            .bind(to_i64(r.first_seq))
+            .bind(&r.job_id)
+            .bind(to_i64(r.last_seq))
+            .bind(to_i64(r.bytes))
+            .bind(r.gap)
+            .bind(&r.records)
+            .execute(self.conn()?)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn expire_nonces(&mut self, now: i64) -> Result<u64, StoreError> {
+        Ok(sqlx::query("DELETE FROM nonces WHERE expires_at < $1")
+            .bind(now)
+            .execute(self.conn()?)
+            .await?
+            .rows_affected())
+    }
+
+    async fn close(mut self) {
+        self.rollback().await;
+    }
+}
