@@ -225,7 +225,7 @@ class Client:
         return self._ok(_results.sync_detailed(client=self.api, body=body)).results
 
     def download_results(self, job: JobRef, output_dir: Union[str, "os.PathLike[str]"] = ".") -> List[Path]:
-        """Downloads and unpacks each published result (a tarball of the outputs with
+        """Downloads and unpacks each published result with a URL (a tarball of the outputs with
         ``stdout``, ``stderr`` and ``exitCode``) into ``output_dir/<execution id>/``;
         those directories. Results on this server are fetched from it, whatever host
         their URL names."""
@@ -234,7 +234,7 @@ class Client:
             url = result.data.url if isinstance(result.data.url, str) else ""
             name = result.data.name if isinstance(result.data.name, str) else ""
             if not url:
-                raise HakeError(0, "unsupported-result", f"result {name or '?'} has no URL to download")
+                continue  # published nowhere (the Noop publisher)
             parts = urllib.parse.urlsplit(url)
             own = parts.path.startswith(("/results/", "/api/v1/results/"))
             target = parts.path if own else url

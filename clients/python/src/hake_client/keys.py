@@ -25,6 +25,38 @@ PrivateKey = Union[ed25519.Ed25519PrivateKey, rsa.RSAPrivateKey]
 KeySource = Union[str, bytes, "os.PathLike[str]", "Key", ed25519.Ed25519PrivateKey, rsa.RSAPrivateKey]
 
 
+# PKCS#8 of an Ed25519 key (RFC 8410), from the version to the seed's OCTET STRING header.
+_ED25519_HEAD = bytes.fromhex("020100300506032b657004220420")
+_ED25519_HEAD_V2 = bytes.fromhex("020101300506032b657004220420")
+
+
+def _ed25519_pkcs8_v2(pem: bytes) -> Optional[ed25519.Ed25519PrivateKey]:
+    """Reads the PKCS#8 v2 Ed25519 PEM (``OneAsymmetricKey`` with the public key after the
+    seed) that ``hake id`` writes and ``cryptography`` refuses ("extra data"). The public
+    key it carries must be the seed's."""
+    text = pem.decode("ascii", "replace")
+    begin, end = "-----BEGIN PRIVATE KEY-----", "-----END PRIVATE KEY-----"
+    if begin not in text or end not in text:
+        return None
+    try:
+        der = base64.b64decode("".join(text.split(begin, 1)[1].split(end, 1)[0].split()), validate=True)
+    except ValueError:
+        return None
+    # SEQUENCE (short length) | version, algorithm, seed | [1] public key BIT STRING
+    if len(der) < 2 or der[0] != 0x30 or der[1] != len(der) - 2:
+        return None
+    body = der[2:]
+    if not body.startswith((_ED25519_HEAD, _ED25519_HEAD_V2)) or len(body) < len(_ED25519_HEAD) + 32:
+        return None
+    seed = body[len(_ED25519_HEAD) : len(_ED25519_HEAD) + 32]
+    rest = body[len(_ED25519_HEAD) + 32 :]
+    key = ed25519.Ed25519PrivateKey.from_private_bytes(seed)
+    public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    if rest not in (b"", b"\x81\x21\x00" + public, b"\xa1\x23\x03\x21\x00" + public):
+        return None
+    return key
+
+
 def default_key_path() -> Path:
     """Where ``hake id`` keeps the key: ``$HAKE_KEY``, else ``<config dir>/hake/key.pem``
     with the config dir of Rust's ``dirs`` crate (``$XDG_CONFIG_HOME`` or ``~/.config`` on
@@ -81,7 +113,10 @@ class Key:
         try:
             private = serialization.load_pem_private_key(data, password=None)
         except (ValueError, TypeError) as e:
-            raise ValueError(f"not a PEM Ed25519 or RSA private key: {e}") from None
+            ed = _ed25519_pkcs8_v2(data)
+            if ed is None:
+                raise ValueError(f"not a PEM Ed25519 or RSA private key: {e}") from None
+            private = ed
         if not isinstance(private, (ed25519.Ed25519PrivateKey, rsa.RSAPrivateKey)):
             raise ValueError(f"a {type(private).__name__} cannot sign for hake: use Ed25519 or RSA")
         return cls(private)
