@@ -7,6 +7,7 @@
 #   scripts/gen-python-client.sh           regenerate in place (after openapi.yaml changes)
 #   scripts/gen-python-client.sh --check   exit 1 with a diff when the checked-in code is not
 #                                          what openapi.yaml generates (tests/api/python_package.rs)
+#   scripts/gen-python-client.sh --venv    only make the generator's venv (scripts/setup-test-env.sh)
 #
 # The generator lives in .venv-pygen (git-ignored), made here on first use. Its version is
 # not the one of .venv-openapi: 0.26.2 is the last openapi-python-client whose output runs
@@ -20,10 +21,12 @@ TARGET=clients/python/src/hake_client/_generated
 CONFIG=clients/python/openapi-python-client.yaml
 
 check=false
+venv_only=false
 case "${1:-}" in
     --check) check=true ;;
+    --venv) venv_only=true ;;
     "") ;;
-    *) echo "usage: $0 [--check]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--check | --venv]" >&2; exit 2 ;;
 esac
 
 if ! "$VENV/bin/python" - "$PACKAGES" 2>/dev/null <<'PY'; then
@@ -36,6 +39,8 @@ PY
     # shellcheck disable=SC2086 # one word per package
     "$VENV/bin/pip" install --quiet --disable-pip-version-check $PACKAGES
 fi
+
+$venv_only && exit 0
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

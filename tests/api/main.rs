@@ -26,6 +26,7 @@ mod observability;
 mod openapi;
 mod openapi_client;
 mod python_clients;
+mod python_package;
 mod restart;
 mod schemathesis;
 mod signals;
