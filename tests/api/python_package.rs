@@ -11,7 +11,10 @@ use crate::python_clients::venv_python;
 
 /// The counts in pytest's last line (`42 passed in 19.4s`), by outcome.
 fn outcome(summary: &str, what: &str) -> u64 {
-    let words: Vec<&str> = summary.split([' ', ',']).filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> = summary
+        .split([' ', ','])
+        .filter(|w| !w.is_empty())
+        .collect();
     words
         .windows(2)
         .find(|w| w[1] == what)
@@ -85,6 +88,9 @@ async fn the_checked_in_python_client_layer_is_what_openapi_yaml_generates() {
 #[test]
 fn pytest_summaries_are_read_by_outcome() {
     assert_eq!(outcome("42 passed in 19.44s", "passed"), 42);
-    assert_eq!(outcome("1 failed, 40 passed, 2 skipped in 3s", "skipped"), 2);
+    assert_eq!(
+        outcome("1 failed, 40 passed, 2 skipped in 3s", "skipped"),
+        2
+    );
     assert_eq!(outcome("no tests ran in 0.01s", "passed"), 0);
 }
