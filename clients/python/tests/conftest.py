@@ -86,4 +86,4 @@ def sh(script: str, **extra: Any) -> Dict[str, Any]:
 
 def lines(n: int, pause: str = "0") -> str:
     """A script printing ``line-1`` .. ``line-n``, pausing between lines."""
-    return f'i=1; while [ $i -le {n} ]; do echo line-$i; sleep {pause}; i=$((i+1)); done'
+    return f"i=1; while [ $i -le {n} ]; do echo line-$i; sleep {pause}; i=$((i+1)); done"

@@ -83,7 +83,9 @@ def test_job_tail_logs_reconnects_after_cut_connections_and_prints_each_line_onc
     try:
         job = client.submit(sh(lines(20, "0.05")))
         with Client(proxy.url, key=client.key) as through_proxy:
-            end = through_proxy.job_tail_logs(job, refresh_seconds=0.05, sample_logs=False, get_logs_retries=1)
+            end = through_proxy.job_tail_logs(
+                job, refresh_seconds=0.05, sample_logs=False, get_logs_retries=1
+            )
     finally:
         proxy.close()
     assert end == "completed"
@@ -92,7 +94,9 @@ def test_job_tail_logs_reconnects_after_cut_connections_and_prints_each_line_onc
     assert proxy.log_connections == 4, "three cut streams, then one to the end"
 
 
-def test_job_tail_logs_gives_up_after_its_retries_when_no_stream_gets_through(client: Client, server: str) -> None:
+def test_job_tail_logs_gives_up_after_its_retries_when_no_stream_gets_through(
+    client: Client, server: str
+) -> None:
     proxy = CuttingProxy(server, after_records=0, cuts=1000)
     try:
         job = client.submit(sh("sleep 600"))

@@ -183,4 +183,9 @@ def test_node_records_of_a_cluster_read_like_bacalhaus() -> None:
             "Connection": "CONNECTED",
         }
     )
-    assert (node.id, node.labels, node.engines, node.connection) == ("n-1", {"zone": "a"}, ["Docker", "Wasm"], "CONNECTED")
+    assert (node.id, node.labels, node.engines, node.connection) == (
+        "n-1",
+        {"zone": "a"},
+        ["Docker", "Wasm"],
+        "CONNECTED",
+    )

@@ -47,7 +47,9 @@ def test_hake_key_names_the_key_file(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     Key.generate().save(path)
     monkeypatch.setenv("HAKE_KEY", str(path))
     assert default_key_path() == path
-    assert Client("http://127.0.0.1:9").client_id == hake_id(hake_bin, "--key", str(path), env={})["client_id"]
+    assert (
+        Client("http://127.0.0.1:9").client_id == hake_id(hake_bin, "--key", str(path), env={})["client_id"]
+    )
 
 
 def test_without_a_key_file_an_ed25519_key_is_created_at_the_default_path_with_mode_0600(

@@ -30,4 +30,6 @@ def test_every_module_of_the_package_runs_on_python_3_9() -> None:
         text=True,
     )
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "Minimum required versions: 3.9" in out.stdout or "Minimum required versions: ~" in out.stdout, out.stdout
+    assert "Minimum required versions: 3.9" in out.stdout or "Minimum required versions: ~" in out.stdout, (
+        out.stdout
+    )

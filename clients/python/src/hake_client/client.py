@@ -14,7 +14,7 @@ import time
 import urllib.parse
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Union
+from typing import IO, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Type, TypeVar, Union
 
 import httpx
 
@@ -29,13 +29,16 @@ from ._generated.api.requester import states as _states
 from ._generated.models import (
     EventFilterOptions,
     EventsRequest,
+    EventsResponse,
     JobHistory,
     JobState,
     JobStateType,
     JobWithInfo,
     ListRequest,
+    ListResponse,
     NodeInfo,
     PublishedResult,
+    ResultsResponse,
     StateRequest,
     StateResponse,
     SubmitResponse,
@@ -47,6 +50,8 @@ from .logs import LogRecord
 from .models import TERMINAL_STATES, Node
 
 __all__ = ["Client", "DEFAULT_SERVER"]
+
+T = TypeVar("T")
 
 #: The server used when neither the argument nor ``HAKE_SERVER`` names one.
 DEFAULT_SERVER = "http://127.0.0.1:1234"
@@ -112,9 +117,9 @@ class Client:
     # ---- plumbing ---------------------------------------------------------------------
 
     @staticmethod
-    def _ok(resp: "_Response[Any]") -> Any:
+    def _ok(resp: "_Response[Any]", kind: Type[T]) -> T:
         """The parsed body of a generated call's answer, or the server's error raised."""
-        if not 200 <= int(resp.status_code) < 300 or resp.parsed is None:
+        if not 200 <= int(resp.status_code) < 300 or not isinstance(resp.parsed, kind):
             raise HakeError.from_response(int(resp.status_code), resp.content)
         return resp.parsed
 
@@ -128,7 +133,8 @@ class Client:
         )
         if not 200 <= resp.status_code < 300:
             raise HakeError.from_response(resp.status_code, resp.content)
-        return resp.json()
+        answer: Dict[str, Any] = resp.json()
+        return answer
 
     def _state(
         self, job: JobRef, after_version: Optional[int] = None, wait_seconds: Optional[float] = None
@@ -137,17 +143,15 @@ class Client:
         if after_version is not None:
             body.after_version = after_version
             body.wait_seconds = wait_seconds
-        return self._ok(_states.sync_detailed(client=self.api, body=body)).state
+        return self._ok(_states.sync_detailed(client=self.api, body=body), StateResponse).state
 
     # ---- jobs -------------------------------------------------------------------------
 
     def submit(self, spec: SpecSource) -> str:
         """Submits a job (a spec dict, JSON or YAML text, or a path to a spec file); the
         new job's id."""
-        answer = self._signed(
-            "/requester/submit", {"APIVersion": "V1beta1", "Spec": spec_dict(spec)}
-        )
-        return SubmitResponse.from_dict(answer).job.metadata.id
+        answer = self._signed("/requester/submit", {"APIVersion": "V1beta1", "Spec": spec_dict(spec)})
+        return job_id(SubmitResponse.from_dict(answer))
 
     def get_status(self, job: JobRef) -> JobState:
         """The job's state with its executions; ``str()`` of it is the state's name."""
@@ -190,7 +194,7 @@ class Client:
                 body.include_tags = list(include_tags)
             if exclude_tags is not None:
                 body.exclude_tags = list(exclude_tags)
-            page = self._ok(_list.sync_detailed(client=self.api, body=body))
+            page = self._ok(_list.sync_detailed(client=self.api, body=body), ListResponse)
             for item in page.jobs:
                 if limit is not None and seen >= limit:
                     return
@@ -217,12 +221,12 @@ class Client:
             exclude_execution_level=exclude_execution_level,
         )
         body = EventsRequest(job_id=job_id(job), filters=filters)
-        return self._ok(_events.sync_detailed(client=self.api, body=body)).events
+        return self._ok(_events.sync_detailed(client=self.api, body=body), EventsResponse).events
 
     def results(self, job: JobRef) -> List[PublishedResult]:
         """Where the outputs of the job's completed executions were published."""
         body = StateRequest(job_id=job_id(job))
-        return self._ok(_results.sync_detailed(client=self.api, body=body)).results
+        return self._ok(_results.sync_detailed(client=self.api, body=body), ResultsResponse).results
 
     def download_results(self, job: JobRef, output_dir: Union[str, "os.PathLike[str]"] = ".") -> List[Path]:
         """Downloads and unpacks each published result with a URL (a tarball of the outputs with
@@ -265,7 +269,7 @@ class Client:
 
     def node_info(self) -> NodeInfo:
         """Facts about the node answering (``GET /node_info``)."""
-        return self._ok(_node_info.sync_detailed(client=self.api))
+        return self._ok(_node_info.sync_detailed(client=self.api), NodeInfo)
 
     def nodes(self) -> List[Node]:
         """The cluster's nodes (``POST /api/v1/requester/nodes``); a server without that
@@ -328,7 +332,9 @@ class Client:
                     records.append(record)
                 elif end is not None:
                     if end.reason == "error":
-                        raise HakeError(0, "log-unreadable", f"the server could not read the log of job {job_id(job)}")
+                        raise HakeError(
+                            0, "log-unreadable", f"the server could not read the log of job {job_id(job)}"
+                        )
                     return records
         raise HakeError(0, "log-truncated", "the log stream ended without its End record")
 
@@ -418,9 +424,7 @@ class Client:
             if deadline is not None:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise TimeoutError(
-                        f"job {state.job_id} is still {state.state} after {timeout} s"
-                    )
+                    raise TimeoutError(f"job {state.job_id} is still {state.state} after {timeout} s")
                 wait = min(wait, left)
             state = self._state(state.job_id, after_version=state.version, wait_seconds=wait)
         return state

@@ -162,9 +162,7 @@ class Key:
             if self.scheme == "ed25519"
             else serialization.PrivateFormat.TraditionalOpenSSL
         )
-        return self._private.private_bytes(
-            serialization.Encoding.PEM, fmt, serialization.NoEncryption()
-        )
+        return self._private.private_bytes(serialization.Encoding.PEM, fmt, serialization.NoEncryption())
 
     def save(self, path: Union[str, "os.PathLike[str]"]) -> None:
         """Writes the key as PEM with mode 0600, creating parent directories."""

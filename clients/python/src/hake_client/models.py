@@ -60,7 +60,7 @@ def _job_with_info(self: JobWithInfo) -> str:
 
 JobState.__str__ = _state_name  # type: ignore[method-assign]
 ExecutionState.__str__ = _state_name  # type: ignore[method-assign]
-JobWithInfo.__str__ = _job_with_info  # type: ignore[method-assign]
+JobWithInfo.__str__ = _job_with_info  # type: ignore[method-assign, assignment]
 
 
 def _get(d: Mapping[str, Any], *names: str) -> Any:
