@@ -78,7 +78,9 @@ def test_an_rsa_key_as_bacalhau_makes_it_signs_submits_and_cancels(
     assert listed.job.metadata.client_id == c.client_id
 
 
-def test_keys_come_as_paths_pem_text_bytes_and_cryptography_objects(tmp_path: Path) -> None:
+def test_keys_come_as_paths_pem_text_bytes_and_cryptography_objects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     private = ed25519.Ed25519PrivateKey.generate()
     key = Key(private)
     path = tmp_path / "k.pem"
@@ -86,6 +88,8 @@ def test_keys_come_as_paths_pem_text_bytes_and_cryptography_objects(tmp_path: Pa
     pem = path.read_bytes()
     for source in (str(path), path, pem, pem.decode(), private, key):
         assert Key.coerce(source).client_id == key.client_id
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert Key.coerce("~/k.pem").client_id == key.client_id
     with pytest.raises(TypeError):
         Key.coerce(ed25519.Ed25519PrivateKey)  # type: ignore[arg-type]
 

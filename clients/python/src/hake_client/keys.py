@@ -153,7 +153,7 @@ class Key:
             return cls(source)
         if isinstance(source, bytes) or (isinstance(source, str) and "-----BEGIN" in source):
             return cls.from_pem(source)
-        return cls.load(source)
+        return cls.load(os.path.expanduser(source))
 
     def to_pem(self) -> bytes:
         """PEM as the CLI writes it: PKCS#8 for Ed25519, PKCS#1 for RSA."""
