@@ -137,7 +137,7 @@ def test_a_tarball_member_that_escapes_the_destination_is_refused(tmp_path: Path
     payload.write_text("x")
     with tarfile.open(evil, "w:gz") as tar:
         tar.add(payload, arcname="../escaped")
-    with pytest.raises(Exception):
+    with pytest.raises((ValueError, tarfile.TarError)):
         extract_tarball(evil, tmp_path / "dest")
     assert not (tmp_path / "escaped").exists()
 
@@ -189,3 +189,10 @@ def test_node_records_of_a_cluster_read_like_bacalhaus() -> None:
         ["Docker", "Wasm"],
         "CONNECTED",
     )
+
+
+def test_an_error_body_that_is_not_the_servers_still_makes_a_hake_error() -> None:
+    err = HakeError.from_response(502, b"<html>Bad Gateway</html>")
+    assert (err.status, err.code, err.message) == (502, "http-502", "<html>Bad Gateway</html>")
+    ours = HakeError.from_response(404, b'{"code":"job-not-found","message":"no","details":{"id":"x"}}')
+    assert (ours.code, ours.message, ours.details) == ("job-not-found", "no", {"id": "x"})
