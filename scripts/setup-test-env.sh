@@ -175,3 +175,28 @@ if ! ensure_postgres; then
     [ "${CI:-}" = "true" ] && { log "CI=true and PostgreSQL cannot be started: failing"; exit 1; }
     log "PostgreSQL is unavailable: the PostgreSQL tests will skip"
 fi
+
+# The Python client package (clients/python, tests/api/python_package.rs):
+#  - .venv-pygen: the generator of its low-level layer (made by scripts/gen-python-client.sh)
+#  - .venv-hake-client: the package installed from ./clients/python, with pytest and vermin;
+#    the package is reinstalled whenever its files change (the stamp in the venv)
+HAKE_CLIENT_TEST_PACKAGES="pytest==9.2.0 vermin==1.6.0"
+
+setup_python_client_package() {
+    bash scripts/gen-python-client.sh --venv
+    local dir=.venv-hake-client stamp want
+    stamp=$dir/hake-client.sha256
+    want=$({ echo "$HAKE_CLIENT_TEST_PACKAGES"; find clients/python -type f -not -path '*/__pycache__/*' \
+        -not -path 'clients/python/tests/*' | LC_ALL=C sort | xargs sha256sum; } | sha256sum | cut -d' ' -f1)
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        return
+    fi
+    log "installing ./clients/python into $dir ($HAKE_CLIENT_TEST_PACKAGES)"
+    rm -rf "$dir"
+    python3 -m venv "$dir"
+    # shellcheck disable=SC2086 # one word per package
+    "$dir/bin/pip" install --quiet --disable-pip-version-check ./clients/python $HAKE_CLIENT_TEST_PACKAGES
+    echo "$want" >"$stamp"
+}
+
+setup_python_client_package

@@ -28,6 +28,7 @@ mod openapi;
 mod openapi_client;
 mod postgres;
 mod python_clients;
+mod python_package;
 mod restart;
 mod schemathesis;
 mod signals;

@@ -1,0 +1,72 @@
+from collections.abc import Mapping
+from typing import (
+    Any,
+    TypeVar,
+    cast,
+)
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+T = TypeVar("T", bound="PeerInfo")
+
+
+@_attrs_define
+class PeerInfo:
+    """A node's identity.
+
+    Attributes:
+        addrs (list[str]): Listen addresses.
+        id (str): Node id.
+    """
+
+    addrs: list[str]
+    id: str
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        addrs = self.addrs
+
+        id = self.id
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "Addrs": addrs,
+                "ID": id,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        addrs = cast(list[str], d.pop("Addrs"))
+
+        id = d.pop("ID")
+
+        peer_info = cls(
+            addrs=addrs,
+            id=id,
+        )
+
+        peer_info.additional_properties = d
+        return peer_info
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
