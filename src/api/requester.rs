@@ -11,9 +11,8 @@ use super::dto::*;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{JsonBody, Signed};
 use super::AppState;
-use crate::jobs::{JobView, ListParams, SubmitRequest as Submit};
+use crate::jobs::{JobView, ListOrder, ListParams, SubmitRequest as Submit};
 use crate::model::{HistoryType, JobStateType};
-use crate::store::SortBy;
 
 /// Longest long-poll wait.
 const MAX_WAIT_SECONDS: f64 = 60.0;
@@ -91,16 +90,10 @@ pub async fn list(
     State(app): State<AppState>,
     JsonBody(req): JsonBody<ListRequest>,
 ) -> Result<Json<ListResponse>, ApiError> {
-    let sort_by = match req.sort_by.trim() {
-        "" | "created_at" => SortBy::CreatedAt,
-        "id" => SortBy::Id,
-        other => {
-            return Err(ApiError::bad_request(
-                "invalid-request",
-                format!("sort_by {other:?} is not supported (use created_at or id)"),
-            ))
-        }
-    };
+    let sort_by: ListOrder = req
+        .sort_by
+        .parse()
+        .map_err(|e: String| ApiError::bad_request("invalid-request", e))?;
     let states = req
         .states
         .iter()

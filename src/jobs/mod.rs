@@ -9,7 +9,7 @@ pub mod service;
 pub mod state;
 pub mod validate;
 
-pub use service::{JobView, Jobs, ListPage, ListParams, LiveJob, SubmitRequest};
+pub use service::{JobView, Jobs, ListOrder, ListPage, ListParams, LiveJob, SubmitRequest};
 
 use crate::model::JobStateType;
 use crate::store::StoreError;

@@ -62,13 +62,47 @@ pub struct ListParams {
     /// Tag filters.
     pub exclude_tags: Vec<String>,
     /// Sort key.
-    pub sort_by: store::SortBy,
+    pub sort_by: ListOrder,
     /// Descending.
     pub reverse: bool,
     /// Page size (0 = the server's cap).
     pub limit: usize,
     /// Resume after this token.
     pub next_token: Option<String>,
+}
+
+/// The orders `list` can sort by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ListOrder {
+    /// By creation time, then id (`created_at`, the default).
+    #[default]
+    CreatedAt,
+    /// By id (`id`).
+    Id,
+}
+
+impl std::str::FromStr for ListOrder {
+    type Err = String;
+
+    /// Parses the wire's `sort_by`: empty or `created_at`, or `id`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "" | "created_at" => Ok(Self::CreatedAt),
+            "id" => Ok(Self::Id),
+            other => Err(format!(
+                "sort_by {other:?} is not supported (use created_at or id)"
+            )),
+        }
+    }
+}
+
+impl From<ListOrder> for store::SortBy {
+    fn from(o: ListOrder) -> Self {
+        match o {
+            ListOrder::CreatedAt => Self::CreatedAt,
+            ListOrder::Id => Self::Id,
+        }
+    }
 }
 
 /// A page of jobs.
@@ -442,7 +476,7 @@ impl Jobs {
         let q = store::ListQuery {
             client_id: p.client_id,
             states: p.states,
-            sort_by: p.sort_by,
+            sort_by: p.sort_by.into(),
             reverse: p.reverse,
             after,
             keep: tags_match,
@@ -580,11 +614,11 @@ fn tags_match(job: &Job, include: &[String], exclude: &[String]) -> bool {
     keep
 }
 
-fn encode_token(sort_by: store::SortBy, last: &store::ListedJob) -> String {
+fn encode_token(sort_by: ListOrder, last: &store::ListedJob) -> String {
     use base64::Engine as _;
     let key = match sort_by {
-        store::SortBy::CreatedAt => time::to_nanos(last.state.create_time).to_string(),
-        store::SortBy::Id => last.state.job_id.clone(),
+        ListOrder::CreatedAt => time::to_nanos(last.state.create_time).to_string(),
+        ListOrder::Id => last.state.job_id.clone(),
     };
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{key}\n{}", last.state.job_id))
 }
