@@ -7,6 +7,11 @@
 #   scripts/bench.sh                 # everything but the soak
 #   SOAK_MINUTES=10 scripts/bench.sh # with a 10-minute mixed-load soak at the end
 #   PUEUE=/path/to/bin scripts/bench.sh   # where pueue and pueued are (cargo install pueue)
+#   PG=0 scripts/bench.sh            # without the PostgreSQL part
+#
+# The PostgreSQL part runs submit, states, trivial and catch-up again with the server on a
+# PostgreSQL 15 of its own (Debian's binaries, initdb'd into the work dir, default
+# durability: fsync and synchronous_commit on, as SQLite runs with synchronous=FULL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked --bin hake --bin hake-bench >&2
@@ -16,7 +21,7 @@ PORT=${PORT:-1301}
 URL=http://127.0.0.1:$PORT
 WORK=$(mktemp -d /tmp/hake-bench.XXXXXX)
 SERVER_PID=
-trap 'stop_server; rm -rf "$WORK"' EXIT
+trap 'stop_server; stop_postgres; rm -rf "$WORK"' EXIT
 
 start_server() {
     stop_server
@@ -36,6 +41,29 @@ start_server() {
     echo "the server did not start:" >&2
     cat "$WORK/server.log" >&2
     exit 1
+}
+
+PG_PORT=${PG_PORT:-55433}
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+start_postgres() {
+    mkdir -p "$WORK/pg"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$WORK" "$WORK/pg"
+    as_postgres "$PG_BIN/initdb" -D "$WORK/pg/data" -U postgres -A trust >/dev/null
+    as_postgres "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" -w start \
+        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $WORK/pg -c max_connections=100 -c shared_buffers=256MB" >/dev/null
+}
+
+stop_postgres() {
+    [ -d "$WORK/pg/data" ] && as_postgres "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# A server on a fresh PostgreSQL database.
+start_server_pg() {
+    local db="bench_$(date +%s%N)"
+    as_postgres "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres "$db"
+    start_server --database-url "postgres://postgres@127.0.0.1:$PG_PORT/$db" "$@"
 }
 
 stop_server() {
@@ -85,6 +113,21 @@ start_server
 "$BENCH" catchup --url "$URL" --mb 100 | grep -v '^{'
 start_server
 "$BENCH" rss --url "$URL" --server-pid "$SERVER_PID" --jobs 10000 --followers 1000 | grep -v '^{'
+
+if [ "${PG:-1}" != 0 ] && [ -n "$PG_BIN" ]; then
+    echo "## PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') (fsync on)"
+    start_postgres
+    start_server_pg
+    "$BENCH" submit --url "$URL" --concurrency 64 --seconds 10 | grep -v '^{'
+    start_server_pg
+    "$BENCH" states --url "$URL" --concurrency 64 --seconds 10 | grep -v '^{'
+    start_server_pg
+    "$BENCH" trivial --url "$URL" --jobs 2000 --concurrency 64 | grep -v '^{'
+    start_server_pg
+    "$BENCH" catchup --url "$URL" --mb 100 | grep -v '^{'
+    stop_server
+    stop_postgres
+fi
 
 if [ -n "${SOAK_MINUTES:-}" ]; then
     start_server

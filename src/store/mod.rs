@@ -11,6 +11,7 @@
 
 mod logs;
 pub mod postgres;
+mod reads;
 mod rows;
 pub mod sqlite;
 mod types;

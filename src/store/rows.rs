@@ -83,13 +83,13 @@ pub(super) fn parse_all<T: serde::de::DeserializeOwned>(
     bodies.iter().map(|b| parse(b)).collect()
 }
 
-/// The `list` statement with placeholders from `mark(n)` (n counts from 1), binding in
-/// this order: client id, each state, then the resume key and id.
-pub(super) fn list_sql(q: &ListQuery, mark: fn(usize) -> String) -> String {
+/// The `list` statement (`$N` placeholders), binding in this order: client id, each
+/// state, then the resume key and id.
+pub(super) fn list_sql(q: &ListQuery) -> String {
     let mut n = 0;
     let mut next = || {
         n += 1;
-        mark(n)
+        format!("${n}")
     };
     let mut sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE 1 = 1");
     if q.client_id.is_some() {

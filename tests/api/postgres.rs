@@ -59,6 +59,19 @@ async fn a_node_with_an_empty_data_dir_on_the_same_database_serves_every_job_his
     assert_eq!(list["jobs"].as_array().unwrap().len(), 2, "{list}");
 }
 
+/// A signed submit of a Noop job, given 20 s to be answered.
+async fn submit_noop(app: &TestApp) -> reqwest::Result<reqwest::Response> {
+    let payload = json!({"ClientID": app.signer.client_id(), "APIVersion": "V1beta1",
+                         "Spec": noop_spec()})
+    .to_string();
+    app.http
+        .post(app.url("/requester/submit"))
+        .timeout(Duration::from_secs(20))
+        .body(app.signer.envelope(&payload))
+        .send()
+        .await
+}
+
 /// Submits noop jobs one after another until `stop`; keeps the ids of those acknowledged
 /// and the status and code of every other answer.
 async fn submit_load(
@@ -68,17 +81,7 @@ async fn submit_load(
     let mut acked = Vec::new();
     let mut refused = Vec::new();
     while !stop.load(Ordering::Relaxed) {
-        let payload = json!({"ClientID": app.signer.client_id(), "APIVersion": "V1beta1",
-                             "Spec": noop_spec()})
-        .to_string();
-        let sent = app
-            .http
-            .post(app.url("/requester/submit"))
-            .timeout(Duration::from_secs(20))
-            .body(app.signer.envelope(&payload))
-            .send()
-            .await;
-        match sent {
+        match submit_noop(&app).await {
             Ok(r) if r.status() == StatusCode::OK => {
                 let body: Value = r.json().await.unwrap();
                 acked.push(body["job"]["Metadata"]["ID"].as_str().unwrap().to_owned());
@@ -125,15 +128,7 @@ async fn postgres_stopped_mid_load_gives_503_then_serves_again_with_nothing_ackn
             Instant::now() < deadline,
             "no 503 while the database was down"
         );
-        let payload = json!({"ClientID": app.signer.client_id(), "APIVersion": "V1beta1",
-                             "Spec": noop_spec()})
-        .to_string();
-        let r = app
-            .http
-            .post(app.url("/requester/submit"))
-            .timeout(Duration::from_secs(20))
-            .body(app.signer.envelope(&payload))
-            .send()
+        let r = submit_noop(&app)
             .await
             .expect("an answer within 20 s, not a hang");
         if r.status() == StatusCode::SERVICE_UNAVAILABLE {
