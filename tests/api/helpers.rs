@@ -41,6 +41,8 @@ pub async fn spawn_with(f: impl FnOnce(&mut ServeConfig)) -> TestApp {
     config.docker = hake::config::DockerMode::Off;
     config.shutdown_grace_secs = 5;
     config.kill_grace_secs = 2;
+    // The server runs in this process: its Exec helper is the real hake binary.
+    config.exec_helper = Some(env!("CARGO_BIN_EXE_hake").into());
     f(&mut config);
     start(config, dir, Signer::generate_ed25519()).await
 }
