@@ -144,10 +144,14 @@ fn build_ruleset(args: &SandboxArgs) -> anyhow::Result<landlock::RulesetCreated>
     }
     let read = AccessFs::from_read(TARGET_ABI);
     let all = AccessFs::from_all(TARGET_ABI);
+    // The program's own /proc entry (it keeps this pid): its status, fds, limits. Other
+    // processes' entries stay out of reach (a same-user job could read the server's
+    // /proc/PID/environ and cmdline otherwise).
     Ok(ruleset
         .create()?
         .add_rules(path_beneath_rules(&args.read_only, read))?
-        .add_rules(path_beneath_rules(&args.read_write, all))?)
+        .add_rules(path_beneath_rules(&args.read_write, all))?
+        .add_rules(path_beneath_rules(["/proc/self"], read))?)
 }
 
 fn switch_user(name: &str) -> anyhow::Result<()> {

@@ -23,7 +23,10 @@ use crate::storage::Workspace;
 
 pub use helper::SandboxArgs;
 
-/// Directories every Exec job may read and execute (those that exist on the host).
+/// Directories and files every Exec job may read and execute (those that exist on the
+/// host). Of `/proc`, only system-wide facts: other processes' entries (the server's
+/// environment and command line among them) stay out of reach; the helper adds the
+/// program's own entry.
 pub const SYSTEM_READ_ONLY: &[&str] = &[
     "/usr",
     "/bin",
@@ -34,7 +37,14 @@ pub const SYSTEM_READ_ONLY: &[&str] = &[
     "/libx32",
     "/etc",
     "/opt",
-    "/proc",
+    "/proc/cpuinfo",
+    "/proc/meminfo",
+    "/proc/stat",
+    "/proc/loadavg",
+    "/proc/uptime",
+    "/proc/version",
+    "/proc/filesystems",
+    "/proc/sys",
     "/sys",
     "/run/systemd/resolve",
     "/dev/random",
