@@ -170,7 +170,7 @@ pub struct ServeConfig {
     pub exec_user: Option<String>,
 
     /// A further path Exec jobs may read and execute, besides /usr, /bin, /lib*, /etc,
-    /// /opt, /proc and /sys (repeatable).
+    /// /opt, /sys and system-wide /proc files (repeatable).
     #[arg(
         long = "exec-read-only-path",
         env = "HAKE_EXEC_READ_ONLY_PATHS",

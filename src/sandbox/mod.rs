@@ -326,3 +326,66 @@ pub async fn take_report(report: &Path) -> Option<String> {
     let _ = tokio::fs::remove_file(report).await;
     text.filter(|t| !t.trim().is_empty())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::Mount;
+
+    fn sandbox() -> Sandbox {
+        Sandbox {
+            helper: PathBuf::from("/bin/true"),
+            landlock: true,
+            abi: 7,
+            user: None,
+            pass_env: Vec::new(),
+            extra_read_only: vec![PathBuf::from("/")],
+            max_open_files: 1024,
+        }
+    }
+
+    #[test]
+    fn inputs_are_read_only_unless_writable_and_the_workspace_root_is_never_granted() {
+        let dir = tempfile_dir();
+        let src_ro = dir.join("src-ro");
+        let src_rw = dir.join("src-rw");
+        let root = dir.join("e-1");
+        for d in [
+            &src_ro,
+            &src_rw,
+            &root.join("work"),
+            &root.join("inputs"),
+            &root.join("outputs"),
+        ] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        let mount = |host: &PathBuf, read_only| Mount {
+            host: host.clone(),
+            target: "/x".into(),
+            read_only,
+        };
+        let ws = Workspace {
+            scratch: root.join("work"),
+            inputs_root: root.join("inputs"),
+            outputs_root: root.join("outputs"),
+            inputs: vec![mount(&src_ro, true), mount(&src_rw, false)],
+            outputs: Vec::new(),
+            root: root.clone(),
+        };
+        let (ro, rw) = sandbox().paths(&ws);
+        assert!(ro.contains(&src_ro) && !rw.contains(&src_ro));
+        assert!(rw.contains(&src_rw) && !ro.contains(&src_rw));
+        assert!(ro.contains(&ws.inputs_root));
+        assert!(rw.contains(&ws.scratch) && rw.contains(&ws.outputs_root));
+        assert!(!ro.contains(&root) && !rw.contains(&root));
+        assert!(ro.contains(&PathBuf::from("/usr")));
+        assert!(!ro.contains(&PathBuf::from("/proc")), "never all of /proc");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn tempfile_dir() -> PathBuf {
+        let d = std::env::temp_dir().join(format!("hake-sandbox-unit-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+}

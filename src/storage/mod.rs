@@ -229,3 +229,17 @@ async fn fill(
     }
     Ok(ws)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowed_roots_are_read_only_unless_marked_rw() {
+        let p = |s: &str| parse_allowed_root(std::path::Path::new(s));
+        assert_eq!(p("/data"), (PathBuf::from("/data"), false));
+        assert_eq!(p("/data:rw"), (PathBuf::from("/data"), true));
+        assert_eq!(p("/data:ro"), (PathBuf::from("/data"), false));
+        assert_eq!(p("/odd:name"), (PathBuf::from("/odd:name"), false));
+    }
+}

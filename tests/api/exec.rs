@@ -83,19 +83,14 @@ async fn jobs_beyond_the_bound_are_queued_and_start_in_submit_order() {
     // The jobs append to one file in a writable LocalDirectory input: the only place
     // outside its own workspace a confined job may write.
     let dir = tempfile::tempdir().unwrap();
-    let root = format!("{}:rw", dir.path().display());
+    let root = writable_root(dir.path());
     let app = spawn_with(|c| {
         c.max_concurrent_executions = Some(1);
-        c.allowed_input_dirs = vec![root.into()];
+        c.allowed_input_dirs = vec![root];
     })
     .await;
     let log = dir.path().join("order");
-    let appending = |script: &str| {
-        let mut spec = exec_spec(&["sh", "-c", script]);
-        spec["inputs"] = json!([{"StorageSource": "LocalDirectory", "ReadWrite": true,
-            "SourcePath": dir.path(), "path": "/shared"}]);
-        spec
-    };
+    let appending = |script: &str| shared_input(exec_spec(&["sh", "-c", script]), dir.path());
     let first = app
         .submit_ok(appending(
             "echo first >> \"$HAKE_INPUTS/shared/order\"; sleep 1",

@@ -290,6 +290,20 @@ pub fn noop_spec() -> Value {
     json!({"Engine": "Noop", "Verifier": "Noop", "PublisherSpec": {"Type": "Noop"}, "Deal": {"Concurrency": 1}})
 }
 
+/// The `--allowed-input-dir` value that lets jobs write into `dir` (see [`shared_input`]).
+pub fn writable_root(dir: &std::path::Path) -> std::path::PathBuf {
+    format!("{}:rw", dir.display()).into()
+}
+
+/// Adds `dir` to an Exec spec as a writable LocalDirectory input at `$HAKE_INPUTS/shared`:
+/// the one place outside its own workspace a confined job may write (the server needs
+/// [`writable_root`] of `dir` among its allowed input dirs).
+pub fn shared_input(mut spec: Value, dir: &std::path::Path) -> Value {
+    spec["inputs"] = json!([{"StorageSource": "LocalDirectory", "ReadWrite": true,
+        "SourcePath": dir, "path": "/shared"}]);
+    spec
+}
+
 pub fn exec_spec(cmd: &[&str]) -> Value {
     json!({"Engine": "Exec", "PublisherSpec": {"Type": "Noop"}, "Exec": {"Command": cmd}, "Deal": {"Concurrency": 1}})
 }
