@@ -83,7 +83,15 @@ impl Executor for ExecEngine {
             .process_group(0)
             .kill_on_drop(true);
         let mut child = cmd.spawn().with_context(|| {
-            format!("cannot start the sandbox helper for {:?}", spec.command[0])
+            let cwd = cmd
+                .as_std()
+                .get_current_dir()
+                .unwrap_or(&ctx.workspace.scratch);
+            format!(
+                "cannot start {:?} in {} (through the sandbox helper)",
+                spec.command[0],
+                cwd.display()
+            )
         })?;
         let pid = child.id().context("child has no pid")?;
         let pgid = Pid::from_raw(i32::try_from(pid).context("pid out of range")?);

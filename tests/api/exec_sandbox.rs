@@ -469,3 +469,24 @@ async fn exec_user_runs_jobs_as_that_user_with_their_outputs() {
         Some("made\n")
     );
 }
+
+#[tokio::test]
+async fn bad_exec_sandbox_settings_stop_the_server_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = || {
+        let mut c = hake::ServeConfig::for_dir(dir.path().join("data"));
+        c.listen = "127.0.0.1:0".parse().unwrap();
+        c.allow_exec = true;
+        c.docker = hake::config::DockerMode::Off;
+        c.exec_helper = Some(env!("CARGO_BIN_EXE_hake").into());
+        c
+    };
+    let mut c = base();
+    c.exec_user = Some("no-such-user-for-hake".into());
+    let err = format!("{:#}", hake::app::Server::build(c).await.unwrap_err());
+    assert!(err.contains("--exec-user"), "{err}");
+    let mut c = base();
+    c.exec_helper = Some(dir.path().join("missing-hake"));
+    let err = format!("{:#}", hake::app::Server::build(c).await.unwrap_err());
+    assert!(err.contains("--exec-helper"), "{err}");
+}
