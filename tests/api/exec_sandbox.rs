@@ -317,11 +317,14 @@ async fn network_none_denies_tcp_to_exec_jobs_and_full_allows_it() {
     let app = spawn_app().await;
     let info: Value = app.get_json("/node_info").await;
     assert_eq!(info["ExecSandbox"]["TcpRules"], true, "{info}");
-    let script = format!("p connect bash -c 'echo hi > /dev/tcp/127.0.0.1/{port}'");
+    let script = format!(
+        "p connect bash -c 'echo hi > /dev/tcp/127.0.0.1/{port}'\n\
+         p bind python3 -c 'import socket; socket.socket().bind((\"127.0.0.1\", 0))'"
+    );
     let (verdicts, _) = probe(&app, &script, |_| {}).await;
-    assert_verdicts(&verdicts, &[("connect", "denied")]);
+    assert_verdicts(&verdicts, &[("connect", "denied"), ("bind", "denied")]);
     let (verdicts, _) = probe(&app, &script, |s| s["Network"] = json!({"Type": "Full"})).await;
-    assert_verdicts(&verdicts, &[("connect", "allowed")]);
+    assert_verdicts(&verdicts, &[("connect", "allowed"), ("bind", "allowed")]);
 }
 
 #[tokio::test]
