@@ -146,6 +146,9 @@ impl Sandbox {
             bail!("--exec-helper {} is not a file", helper.display());
         }
         let user = config.exec_user.as_deref().map(lookup_user).transpose()?;
+        if let Some(u) = &user {
+            check_traversable(&config.data_dir, u)?;
+        }
         let mut pass_env = Vec::new();
         for name in &config.exec_pass_env {
             match std::env::var_os(name) {
@@ -197,12 +200,6 @@ impl Sandbox {
         if let Some(u) = &self.user {
             let mut owned = vec![ws.scratch.clone(), tmp.clone(), ws.outputs_root.clone()];
             owned.extend(ws.outputs.iter().map(|m| m.host.clone()));
-            owned.extend(
-                ws.inputs
-                    .iter()
-                    .filter(|m| !m.read_only)
-                    .map(|m| m.host.clone()),
-            );
             for p in owned {
                 nix::unistd::chown(&p, Some(u.uid), Some(u.gid))
                     .with_context(|| format!("giving {} to {}", p.display(), u.name))?;
@@ -318,6 +315,34 @@ fn lookup_user(name: &str) -> anyhow::Result<User> {
         uid: u.uid,
         gid: u.gid,
     })
+}
+
+/// Fails unless `user` may search every directory down to `dir` (its workspaces live there).
+fn check_traversable(dir: &Path, user: &User) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt as _;
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    for d in dir.ancestors() {
+        let Ok(meta) = std::fs::metadata(d) else {
+            continue;
+        };
+        let mode = meta.mode();
+        let searchable = if meta.uid() == user.uid.as_raw() {
+            mode & 0o100 != 0
+        } else if meta.gid() == user.gid.as_raw() {
+            mode & 0o010 != 0
+        } else {
+            mode & 0o001 != 0
+        };
+        if !searchable {
+            bail!(
+                "--exec-user {}: cannot reach the data dir {} ({} is not searchable by that user); use a data dir it can traverse",
+                user.name,
+                dir.display(),
+                d.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Reads and removes the helper's report: why the program could not start, if it did not.

@@ -492,4 +492,15 @@ async fn bad_exec_sandbox_settings_stop_the_server_with_the_reason() {
     c.exec_helper = Some(dir.path().join("missing-hake"));
     let err = format!("{:#}", hake::app::Server::build(c).await.unwrap_err());
     assert!(err.contains("--exec-helper"), "{err}");
+    if nix::unistd::geteuid().is_root() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let private = dir.path().join("private");
+        std::fs::create_dir(&private).unwrap();
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let mut c = base();
+        c.data_dir = private.join("data");
+        c.exec_user = Some("nobody".into());
+        let err = format!("{:#}", hake::app::Server::build(c).await.unwrap_err());
+        assert!(err.contains("cannot reach the data dir"), "{err}");
+    }
 }
