@@ -27,11 +27,6 @@ impl ExecEngine {
     pub fn new(sandbox: Arc<Sandbox>) -> Self {
         Self { sandbox }
     }
-
-    /// What the sandbox enforces.
-    pub fn sandbox(&self) -> &Sandbox {
-        &self.sandbox
-    }
 }
 
 /// The address-space limit of a job, from `Spec.Resources.Memory` (none when unset).
