@@ -200,3 +200,22 @@ setup_python_client_package() {
 }
 
 setup_python_client_package
+
+# The Exec sandbox tests (tests/api/exec_sandbox.rs) probe from inside confined jobs, whose
+# PATH is the system one: they need /usr/bin/python3 and bash there, and the user nobody.
+ensure_exec_sandbox_tools() {
+    if [ -x /usr/bin/python3 ] && [ -x /bin/bash ] && id nobody >/dev/null 2>&1; then
+        return 0
+    fi
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        log "installing python3 and bash for the Exec sandbox tests"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 bash >/dev/null
+    elif [ "${CI:-}" = "true" ]; then
+        log "CI=true and /usr/bin/python3 or bash is missing: failing"
+        return 1
+    else
+        log "/usr/bin/python3 or bash is missing: some Exec sandbox probes will fail"
+    fi
+}
+
+ensure_exec_sandbox_tools || exit 1

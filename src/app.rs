@@ -42,6 +42,8 @@ pub struct App {
     pub log_streams: Arc<StreamSlots>,
     /// Fires when shutdown begins: new requests get 503 and log streams end.
     pub shutdown: CancellationToken,
+    /// What confines Exec jobs, when the Exec engine is enabled.
+    pub exec_sandbox: Option<crate::sandbox::SandboxStatus>,
 }
 
 impl App {
@@ -124,7 +126,7 @@ impl Server {
             store.clone(),
             metrics.clone(),
         );
-        let engines = build_engines(&config, &storage, &node_id).await?;
+        let (engines, exec_sandbox) = build_engines(&config, &storage, &node_id).await?;
         tracing::info!(engines = ?engines.names(), "engines enabled");
         let jobs = Jobs::new(
             store,
@@ -147,6 +149,7 @@ impl Server {
             authorized: RwLock::new(None),
             log_streams,
             shutdown: CancellationToken::new(),
+            exec_sandbox,
         });
         app.reload_authorized()?;
         Ok(Self { listener, app })
@@ -245,21 +248,27 @@ async fn sweep_nonces(app: Arc<App>) {
     }
 }
 
+/// The enabled engines, and what confines Exec jobs when Exec is one of them.
 async fn build_engines(
     config: &ServeConfig,
     storage: &Storage,
     node_id: &str,
-) -> anyhow::Result<Engines> {
+) -> anyhow::Result<(Engines, Option<crate::sandbox::SandboxStatus>)> {
     let mut e = Engines::default()
         .with(Arc::new(engines::noop::NoopEngine))
         .with(Arc::new(engines::wasm::WasmEngine::new(storage.clone())?));
+    let mut exec_sandbox = None;
     if config.allow_exec {
-        e = e.with(Arc::new(engines::exec::ExecEngine));
+        let sandbox = crate::sandbox::Sandbox::from_config(config)?;
+        let status = sandbox.status();
+        tracing::info!(sandbox = ?status, "Exec engine enabled");
+        exec_sandbox = Some(status);
+        e = e.with(Arc::new(engines::exec::ExecEngine::new(Arc::new(sandbox))));
     }
     if let Some(docker) = docker_engine(config.docker, node_id).await? {
         e = e.with(Arc::new(docker));
     }
-    Ok(e)
+    Ok((e, exec_sandbox))
 }
 
 /// The Docker engine per `--docker`: `off` never, `on` or fail, `auto` when the daemon

@@ -60,7 +60,9 @@ pub struct ServeConfig {
     #[arg(long, env = "HAKE_DOCKER", value_enum, default_value_t = DockerMode::Auto)]
     pub docker: DockerMode,
 
-    /// Roots under which LocalDirectory inputs are allowed (repeatable).
+    /// Roots under which LocalDirectory inputs are allowed (repeatable). Inputs are
+    /// read-only for every engine; `PATH:rw` lets inputs under PATH that say `ReadWrite`
+    /// be written.
     #[arg(
         long = "allowed-input-dir",
         env = "HAKE_ALLOWED_INPUT_DIRS",
@@ -157,6 +159,56 @@ pub struct ServeConfig {
     /// Log format.
     #[arg(long, env = "HAKE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
+
+    // --- Exec confinement (see the README's "Security model") ---
+    /// Confine Exec jobs with Landlock: on (the default; the Exec engine refuses to start
+    /// where the kernel lacks Landlock) or off (loudly logged, shown in /node_info).
+    #[arg(long, env = "HAKE_EXEC_SANDBOX", value_enum, default_value_t = ExecSandboxMode::On)]
+    pub exec_sandbox: ExecSandboxMode,
+
+    /// A server environment variable passed to Exec jobs on purpose (repeatable).
+    #[arg(
+        long = "exec-pass-env",
+        env = "HAKE_EXEC_PASS_ENV",
+        value_delimiter = ',',
+        value_name = "NAME"
+    )]
+    pub exec_pass_env: Vec<String>,
+
+    /// Run Exec jobs as this user (the server must run as root).
+    #[arg(long, env = "HAKE_EXEC_USER", value_name = "USER")]
+    pub exec_user: Option<String>,
+
+    /// A further path Exec jobs may read and execute, besides /usr, /bin, /lib*, /etc,
+    /// /opt, /sys and system-wide /proc files (repeatable).
+    #[arg(
+        long = "exec-read-only-path",
+        env = "HAKE_EXEC_READ_ONLY_PATHS",
+        value_delimiter = ',',
+        value_name = "PATH"
+    )]
+    pub exec_read_only_paths: Vec<PathBuf>,
+
+    /// Open files an Exec job may hold (RLIMIT_NOFILE).
+    #[arg(long, env = "HAKE_EXEC_MAX_OPEN_FILES", default_value_t = 1024)]
+    pub exec_max_open_files: u64,
+
+    /// The hake binary that confines Exec jobs (`hake sandbox-exec`); this one by default.
+    #[arg(long, env = "HAKE_EXEC_HELPER", hide = true)]
+    pub exec_helper: Option<PathBuf>,
+
+    /// Testing only: behave as if the kernel lacked Landlock.
+    #[arg(long, env = "HAKE_EXEC_SANDBOX_ASSUME_NO_LANDLOCK", hide = true)]
+    pub exec_sandbox_assume_no_landlock: bool,
+}
+
+/// Whether Exec jobs are confined by Landlock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExecSandboxMode {
+    /// Confine them; refuse to run them where the kernel lacks Landlock.
+    On,
+    /// Run them unconfined by Landlock (environment and limits still apply).
+    Off,
 }
 
 impl ServeConfig {

@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod logs;
 pub mod metrics;
 pub mod model;
+pub mod sandbox;
 pub mod storage;
 pub mod store;
 pub mod telemetry;

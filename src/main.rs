@@ -3,10 +3,17 @@
 
 use clap::Parser;
 
-#[tokio::main]
-async fn main() {
+fn main() {
     let cli = hake::cli::Cli::parse();
-    match hake::cli::run(cli).await {
+    // The Exec engine's helper confines itself and becomes the job's program: no runtime.
+    if let hake::cli::Command::SandboxExec(args) = &cli.command {
+        std::process::exit(hake::sandbox::helper::run(args));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(hake::cli::run(cli)) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
             let (code, message) = hake::cli::exit::classify(&e);

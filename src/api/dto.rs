@@ -271,6 +271,9 @@ pub struct NodeInfo {
     pub jobs_waiting: usize,
     /// Extension: the slot count.
     pub max_concurrent_executions: usize,
+    /// Extension: what confines Exec jobs (absent when the Exec engine is off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exec_sandbox: Option<crate::sandbox::SandboxStatus>,
 }
 
 /// A node's identity.

@@ -101,6 +101,7 @@ pub async fn node_info(State(app): State<AppState>) -> Json<NodeInfo> {
         executions_running: sched.running(),
         jobs_waiting: sched.waiting(),
         max_concurrent_executions: app.config.max_concurrent(),
+        exec_sandbox: app.exec_sandbox.clone(),
     })
 }
 

@@ -59,6 +59,9 @@ pub enum Command {
     },
     /// Print the OpenAPI document (YAML).
     Openapi,
+    /// Internal: the Exec engine's confinement helper (confines itself, then runs PROGRAM).
+    #[command(name = "sandbox-exec", hide = true)]
+    SandboxExec(crate::sandbox::SandboxArgs),
     /// Exit 0 when the server at URL answers `/readyz` with 200 (for container health checks).
     Healthcheck {
         /// The server.
@@ -180,6 +183,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 }
             }
         }
+        Command::SandboxExec(args) => Ok(crate::sandbox::helper::run(&args)),
         Command::Openapi => {
             print!("{}", crate::api::openapi::yaml());
             Ok(0)

@@ -2,7 +2,8 @@
 //! through its API socket with `bollard`.
 //!
 //! A container gets the job's image, entrypoint, parameters (as `Cmd`), environment and
-//! working directory; its inputs are bind-mounted read-only at their `path` and its outputs
+//! working directory; its inputs are bind-mounted read-only at their `path` (read-write
+//! only for a `ReadWrite` LocalDirectory input under a `:rw` root) and its outputs
 //! read-write; the network is `none` unless the job asks for `Full`; CPU and memory limits
 //! come from `Resources`. Its stdout and stderr are streamed into the execution's log as
 //! they are written. On cancel, timeout or shutdown the container gets `docker stop` with

@@ -1,21 +1,48 @@
 //! The Exec engine (extension, only with `--allow-exec`): a host process in its own
-//! process group. Stop sends SIGTERM to the group, then SIGKILL after the grace period;
-//! when the program exits, whatever it left running in its group is killed too.
+//! process group, confined by the [`Sandbox`] (started through `hake sandbox-exec`, which
+//! becomes the program). Stop sends SIGTERM to the group, then SIGKILL after the grace
+//! period; when the program exits, whatever it left running in its group is killed too.
 
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
-use tokio::process::Command;
 
 use super::{pump_lines, Executor, RunContext};
+use crate::engines::wasm::parse_memory;
 use crate::model::{Engine, LogStream, Spec};
+use crate::sandbox::{self, Sandbox};
 
-/// Runs `Spec.Exec.Command` on the host.
-#[derive(Debug, Default)]
-pub struct ExecEngine;
+/// Runs `Spec.Exec.Command` on the host, confined.
+#[derive(Debug)]
+pub struct ExecEngine {
+    sandbox: Arc<Sandbox>,
+}
+
+impl ExecEngine {
+    /// An engine whose jobs `sandbox` confines.
+    pub fn new(sandbox: Arc<Sandbox>) -> Self {
+        Self { sandbox }
+    }
+}
+
+/// The address-space limit of a job, from `Spec.Resources.Memory` (none when unset).
+fn memory_limit(spec: &Spec) -> Result<Option<u64>, String> {
+    let text = spec.resources.memory.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let bytes = parse_memory(text).map_err(|e| format!("Resources.Memory {text:?}: {e}"))?;
+    if bytes < 1 << 20 {
+        return Err(format!(
+            "Resources.Memory {text:?}: an Exec job needs at least 1 MiB"
+        ));
+    }
+    Ok(Some(bytes))
+}
 
 #[async_trait::async_trait]
 impl Executor for ExecEngine {
@@ -25,40 +52,42 @@ impl Executor for ExecEngine {
 
     fn validate(&self, spec: &Spec) -> Result<(), String> {
         match &spec.exec {
-            Some(e) if !e.command.is_empty() && !e.command[0].is_empty() => Ok(()),
-            _ => Err("Exec jobs need Spec.Exec.Command (the program and its arguments)".into()),
+            Some(e) if !e.command.is_empty() && !e.command[0].is_empty() => {}
+            _ => {
+                return Err(
+                    "Exec jobs need Spec.Exec.Command (the program and its arguments)".into(),
+                )
+            }
         }
+        memory_limit(spec).map(|_| ())
     }
 
     async fn run(&self, ctx: RunContext) -> anyhow::Result<i32> {
         let spec = ctx.job.spec.exec.clone().context("Spec.Exec is missing")?;
-        let ws = &ctx.workspace;
-        let cwd = if spec.working_directory.is_empty() {
-            ws.scratch.clone()
-        } else {
-            spec.working_directory.clone().into()
-        };
-        for dir in [&ws.scratch, &ws.inputs_root, &ws.outputs_root] {
-            tokio::fs::create_dir_all(dir)
-                .await
-                .with_context(|| format!("creating {}", dir.display()))?;
-        }
-        let mut cmd = Command::new(&spec.command[0]);
-        cmd.args(&spec.command[1..])
-            .current_dir(&cwd)
-            .env("HAKE_INPUTS", &ws.inputs_root)
-            .env("HAKE_OUTPUTS", &ws.outputs_root)
-            .env("HAKE_JOB_ID", &ctx.job.metadata.id)
-            .env("HAKE_EXECUTION_ID", &ctx.execution_id)
-            .envs(&spec.environment_variables)
-            .stdin(Stdio::null())
+        let memory = memory_limit(&ctx.job.spec).map_err(anyhow::Error::msg)?;
+        let sandbox::Prepared {
+            command: mut cmd,
+            report,
+        } = self
+            .sandbox
+            .prepare(&ctx.job, &ctx.execution_id, &ctx.workspace, memory)
+            .await?;
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0)
             .kill_on_drop(true);
-        let mut child = cmd
-            .spawn()
-            .with_context(|| format!("cannot start {:?} in {}", spec.command[0], cwd.display()))?;
+        let mut child = cmd.spawn().with_context(|| {
+            let cwd = cmd
+                .as_std()
+                .get_current_dir()
+                .unwrap_or(&ctx.workspace.scratch);
+            format!(
+                "cannot start {:?} in {} (through the sandbox helper)",
+                spec.command[0],
+                cwd.display()
+            )
+        })?;
         let pid = child.id().context("child has no pid")?;
         let pgid = Pid::from_raw(i32::try_from(pid).context("pid out of range")?);
         let out = tokio::spawn(pump_lines(
@@ -94,6 +123,9 @@ impl Executor for ExecEngine {
             {
                 tracing::warn!(execution = %ctx.execution_id, "output pump did not finish");
             }
+        }
+        if let Some(why) = sandbox::take_report(&report).await {
+            anyhow::bail!("{why}");
         }
         Ok(exit_code(status))
     }

@@ -40,6 +40,12 @@ pub fn spec(spec: &Spec) -> Result<(), String> {
             ))
         }
     }
+    if spec.network.kind == Network::Http && engine == Engine::Exec {
+        return Err(
+            "Network.Type HTTP (a domain allow-list) cannot be enforced on Exec jobs: use the Docker engine for domain allow-lists"
+                .into(),
+        );
+    }
     if spec.network.kind == Network::Http && engine != Engine::Docker {
         return Err("Network.Type HTTP is only meaningful for Docker jobs".into());
     }

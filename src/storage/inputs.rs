@@ -33,14 +33,21 @@ pub(super) fn validate(inner: &Inner, s: &StorageSpec, field: &str) -> Result<()
             }
         }
         StorageSource::LocalDirectory => {
-            local_path(inner, s, field)?;
+            let (_, writable) = local_path(inner, s, field)?;
+            if s.read_write && !writable {
+                return Err(format!(
+                    "{field}: ReadWrite needs an allowed input directory marked writable (--allowed-input-dir PATH:rw); {:?} is not under one",
+                    s.source_path
+                ));
+            }
         }
         other => return Err(format!("{field}: storage source {other} is not supported")),
     }
     Ok(())
 }
 
-fn local_path(inner: &Inner, s: &StorageSpec, field: &str) -> Result<PathBuf, String> {
+/// The canonical source of a LocalDirectory input, and whether its root is writable.
+fn local_path(inner: &Inner, s: &StorageSpec, field: &str) -> Result<(PathBuf, bool), String> {
     let p = Path::new(&s.source_path);
     if !p.is_absolute() {
         return Err(format!(
@@ -51,7 +58,12 @@ fn local_path(inner: &Inner, s: &StorageSpec, field: &str) -> Result<PathBuf, St
     let canon = p
         .canonicalize()
         .map_err(|e| format!("{field}.SourcePath {:?}: {e}", s.source_path))?;
-    if !inner.allowed_roots.iter().any(|r| canon.starts_with(r)) {
+    let Some(root) = inner
+        .allowed_roots
+        .iter()
+        .filter(|r| canon.starts_with(&r.path))
+        .max_by_key(|r| r.writable)
+    else {
         return Err(if inner.allowed_roots.is_empty() {
             format!("{field}: LocalDirectory inputs are disabled on this node (start it with --allowed-input-dir)")
         } else {
@@ -60,8 +72,14 @@ fn local_path(inner: &Inner, s: &StorageSpec, field: &str) -> Result<PathBuf, St
                 s.source_path
             )
         });
+    };
+    if canon.starts_with(&inner.data_dir) || inner.data_dir.starts_with(&canon) {
+        return Err(format!(
+            "{field}.SourcePath {:?} overlaps the server's data directory",
+            s.source_path
+        ));
     }
-    Ok(canon)
+    Ok((canon, root.writable))
 }
 
 /// Decodes an Inline source: a `data:` URL, or the text itself.
@@ -109,14 +127,14 @@ pub(super) async fn fetch_input(
             download(inner, &s.url, &host.join(name)).await?;
         }
         Some(StorageSource::LocalDirectory) => {
-            let src = local_path(inner, s, "input").map_err(anyhow::Error::msg)?;
+            let (src, writable) = local_path(inner, s, "input").map_err(anyhow::Error::msg)?;
             tokio::fs::symlink(&src, &host)
                 .await
                 .with_context(|| format!("linking {}", src.display()))?;
             return Ok(Mount {
                 host: src,
                 target: s.path.clone(),
-                read_only: !s.read_write,
+                read_only: !(s.read_write && writable),
             });
         }
         other => bail!("storage source {other:?} is not supported"),
@@ -174,7 +192,7 @@ pub(super) async fn read_all(inner: &Inner, s: &StorageSpec) -> anyhow::Result<V
             r
         }
         Some(StorageSource::LocalDirectory) => {
-            let p = local_path(inner, s, "module").map_err(anyhow::Error::msg)?;
+            let (p, _) = local_path(inner, s, "module").map_err(anyhow::Error::msg)?;
             Ok(tokio::fs::read(&p)
                 .await
                 .with_context(|| format!("reading {}", p.display()))?)

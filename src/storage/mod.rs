@@ -59,7 +59,29 @@ struct Inner {
     config: Arc<ServeConfig>,
     http: reqwest::Client,
     /// Canonical forms of the allowed LocalDirectory roots.
-    allowed_roots: Vec<PathBuf>,
+    allowed_roots: Vec<AllowedRoot>,
+    /// The canonical data dir, which no input may overlap.
+    data_dir: PathBuf,
+}
+
+/// A `--allowed-input-dir` root.
+#[derive(Debug, Clone)]
+struct AllowedRoot {
+    path: PathBuf,
+    /// Marked `:rw`: inputs that say `ReadWrite` may be written.
+    writable: bool,
+}
+
+/// Splits `PATH:rw` / `PATH:ro` into the path and whether it is writable.
+fn parse_allowed_root(dir: &std::path::Path) -> (PathBuf, bool) {
+    let text = dir.to_string_lossy();
+    if let Some(p) = text.strip_suffix(":rw") {
+        (PathBuf::from(p), true)
+    } else if let Some(p) = text.strip_suffix(":ro") {
+        (PathBuf::from(p), false)
+    } else {
+        (dir.to_path_buf(), false)
+    }
 }
 
 impl Storage {
@@ -68,14 +90,21 @@ impl Storage {
         let allowed_roots = config
             .allowed_input_dirs
             .iter()
-            .filter_map(|d| match d.canonicalize() {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    tracing::warn!(dir = %d.display(), error = %e, "allowed input dir is not usable");
-                    None
+            .filter_map(|d| {
+                let (dir, writable) = parse_allowed_root(d);
+                match dir.canonicalize() {
+                    Ok(path) => Some(AllowedRoot { path, writable }),
+                    Err(e) => {
+                        tracing::warn!(dir = %dir.display(), error = %e, "allowed input dir is not usable");
+                        None
+                    }
                 }
             })
             .collect();
+        let data_dir = config
+            .data_dir
+            .canonicalize()
+            .unwrap_or_else(|_| config.data_dir.clone());
         let http = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(10))
             .timeout(std::time::Duration::from_secs(300))
@@ -86,6 +115,7 @@ impl Storage {
                 config,
                 http,
                 allowed_roots,
+                data_dir,
             }),
         }
     }
@@ -198,4 +228,18 @@ async fn fill(
         });
     }
     Ok(ws)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowed_roots_are_read_only_unless_marked_rw() {
+        let p = |s: &str| parse_allowed_root(std::path::Path::new(s));
+        assert_eq!(p("/data"), (PathBuf::from("/data"), false));
+        assert_eq!(p("/data:rw"), (PathBuf::from("/data"), true));
+        assert_eq!(p("/data:ro"), (PathBuf::from("/data"), false));
+        assert_eq!(p("/odd:name"), (PathBuf::from("/odd:name"), false));
+    }
 }

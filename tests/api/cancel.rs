@@ -10,14 +10,15 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn cancel_of_a_running_job_kills_the_whole_process_tree() {
-    let app = spawn_app().await;
     let dir = tempfile::tempdir().unwrap();
+    let root = writable_root(dir.path());
+    let app = spawn_with(|c| c.allowed_input_dirs = vec![root]).await;
     let pids = dir.path().join("pids");
-    let script = format!(
-        "sleep 300 & echo $! > {0}; echo $$ >> {0}; wait",
-        pids.display()
-    );
-    let id = app.submit_ok(exec_spec(&["sh", "-c", &script])).await;
+    let script =
+        "P=\"$HAKE_INPUTS/shared/pids\"; sleep 300 & echo $! > \"$P\"; echo $$ >> \"$P\"; wait";
+    let id = app
+        .submit_ok(shared_input(exec_spec(&["sh", "-c", script]), dir.path()))
+        .await;
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::fs::read_to_string(&pids)
         .map(|s| s.lines().count() < 2)

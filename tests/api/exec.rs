@@ -80,24 +80,28 @@ async fn output_over_the_capture_limit_is_cut_and_flagged() {
 
 #[tokio::test]
 async fn jobs_beyond_the_bound_are_queued_and_start_in_submit_order() {
-    let app = spawn_with(|c| c.max_concurrent_executions = Some(1)).await;
+    // The jobs append to one file in a writable LocalDirectory input: the only place
+    // outside its own workspace a confined job may write.
     let dir = tempfile::tempdir().unwrap();
+    let root = writable_root(dir.path());
+    let app = spawn_with(|c| {
+        c.max_concurrent_executions = Some(1);
+        c.allowed_input_dirs = vec![root];
+    })
+    .await;
     let log = dir.path().join("order");
+    let appending = |script: &str| shared_input(exec_spec(&["sh", "-c", script]), dir.path());
     let first = app
-        .submit_ok(exec_spec(&[
-            "sh",
-            "-c",
-            &format!("echo first >> {}; sleep 1", log.display()),
-        ]))
+        .submit_ok(appending(
+            "echo first >> \"$HAKE_INPUTS/shared/order\"; sleep 1",
+        ))
         .await;
     let mut rest = Vec::new();
     for i in 0..4 {
         rest.push(
-            app.submit_ok(exec_spec(&[
-                "sh",
-                "-c",
-                &format!("echo {i} >> {}", log.display()),
-            ]))
+            app.submit_ok(appending(&format!(
+                "echo {i} >> \"$HAKE_INPUTS/shared/order\""
+            )))
             .await,
         );
     }

@@ -47,6 +47,8 @@ pub async fn spawn_as(signer: Signer, f: impl FnOnce(&mut ServeConfig)) -> TestA
     config.shutdown_grace_secs = 5;
     config.kill_grace_secs = 2;
     config.database_url = crate::testdb::database_url_for(&config.data_dir);
+    // The server runs in this process: its Exec helper is the real hake binary.
+    config.exec_helper = Some(env!("CARGO_BIN_EXE_hake").into());
     f(&mut config);
     start(config, dir, signer).await
 }
@@ -295,6 +297,20 @@ pub async fn download_results(
 
 pub fn noop_spec() -> Value {
     json!({"Engine": "Noop", "Verifier": "Noop", "PublisherSpec": {"Type": "Noop"}, "Deal": {"Concurrency": 1}})
+}
+
+/// The `--allowed-input-dir` value that lets jobs write into `dir` (see [`shared_input`]).
+pub fn writable_root(dir: &std::path::Path) -> std::path::PathBuf {
+    format!("{}:rw", dir.display()).into()
+}
+
+/// Adds `dir` to an Exec spec as a writable LocalDirectory input at `$HAKE_INPUTS/shared`:
+/// the one place outside its own workspace a confined job may write (the server needs
+/// [`writable_root`] of `dir` among its allowed input dirs).
+pub fn shared_input(mut spec: Value, dir: &std::path::Path) -> Value {
+    spec["inputs"] = json!([{"StorageSource": "LocalDirectory", "ReadWrite": true,
+        "SourcePath": dir, "path": "/shared"}]);
+    spec
 }
 
 pub fn exec_spec(cmd: &[&str]) -> Value {

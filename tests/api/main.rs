@@ -17,6 +17,7 @@ mod deploy;
 mod docker;
 mod errors;
 mod exec;
+mod exec_sandbox;
 mod faults;
 mod fuzz;
 mod limits;

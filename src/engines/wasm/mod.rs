@@ -14,7 +14,8 @@
 //! is dropped at once, since `run` races the execution against `ctx.stop`.
 //!
 //! Preopened directories get guest file descriptors from 3 upwards in this order:
-//! 1. inputs, in spec order, read-only (unless a LocalDirectory input says `ReadWrite`). An
+//! 1. inputs, in spec order, read-only (unless a LocalDirectory input says `ReadWrite` and
+//!    its root is `--allowed-input-dir PATH:rw`). An
 //!    input that is a single file (Inline, or the file of a URLDownload) is reached through
 //!    its parent directory: input `/inputs/data.txt` preopens `/inputs`. Inputs sharing a
 //!    directory share one preopen.
