@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::service::{Jobs, LiveJob};
 use super::state::{self, Event, Outcome};
 use super::JobError;
-use crate::engines::RunContext;
+use crate::engines::{RunContext, StatusNote, StatusSink};
 use crate::logs::LogSink;
 use crate::model::*;
 use crate::time;
@@ -132,6 +132,14 @@ impl Jobs {
         };
         let ws = workspace.expect("workspace prepared");
         let engine = job.spec.engine.and_then(|k| self.inner.engines.get(k));
+        let (status, notes) = StatusSink::channel();
+        let notes_done = CancellationToken::new();
+        let recorder = tokio::spawn(self.clone().record_notes(
+            live.clone(),
+            execution_id.clone(),
+            notes,
+            notes_done.clone(),
+        ));
         let result = match engine {
             Some(engine) => {
                 let ctx = RunContext {
@@ -141,6 +149,7 @@ impl Jobs {
                     logs: sink.clone(),
                     stop: stop.clone(),
                     kill_grace: Duration::from_secs(self.inner.config.kill_grace_secs),
+                    status,
                 };
                 engine.run(ctx).await
             }
@@ -149,6 +158,9 @@ impl Jobs {
                 job.spec.engine
             )),
         };
+        // The engine's last notes are recorded before its end, which replaces them.
+        notes_done.cancel();
+        let _ = recorder.await;
         // The slot bounds what engines run at once; publishing and recording the end
         // need none, so the next execution may start now.
         drop(permit);
@@ -257,6 +269,64 @@ impl Jobs {
         }
     }
 }
+
+impl Jobs {
+    /// Records an engine's notes about a running execution as they come (see
+    /// [`Event::Note`]): every milestone, and the newest progress note at most every
+    /// [`NOTE_INTERVAL`]. After `done` it records what is still queued and returns.
+    async fn record_notes(
+        self,
+        live: Arc<LiveJob>,
+        execution_id: String,
+        mut notes: mpsc::UnboundedReceiver<StatusNote>,
+        done: CancellationToken,
+    ) {
+        let mut open = true;
+        while open {
+            let first = tokio::select! {
+                n = notes.recv() => n,
+                () = done.cancelled() => None,
+            };
+            let mut batch: Vec<StatusNote> = first.into_iter().collect();
+            loop {
+                match notes.try_recv() {
+                    Ok(n) => batch.push(n),
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => {
+                        open = false;
+                        break;
+                    }
+                }
+            }
+            if batch.is_empty() && done.is_cancelled() {
+                return;
+            }
+            // Progress superseded by a later note is skipped.
+            let last = batch.len().saturating_sub(1);
+            for (i, note) in batch.into_iter().enumerate() {
+                let superseded = i != last || done.is_cancelled();
+                if superseded && !note.milestone {
+                    continue;
+                }
+                let ev = Event::Note {
+                    execution_id: execution_id.clone(),
+                    text: note.text,
+                    milestone: note.milestone,
+                };
+                if let Err(e) = self.transition(&live, ev).await {
+                    tracing::debug!(execution = %execution_id, error = %e, "an engine note was not recorded");
+                }
+            }
+            tokio::select! {
+                () = tokio::time::sleep(NOTE_INTERVAL) => {}
+                () = done.cancelled() => {}
+            }
+        }
+    }
+}
+
+/// The shortest time between two recorded progress notes of an execution.
+const NOTE_INTERVAL: Duration = Duration::from_millis(500);
 
 async fn watch_stop(
     stop: CancellationToken,
