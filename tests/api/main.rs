@@ -5,6 +5,7 @@ mod cli_support;
 mod helpers;
 mod log_client;
 mod process;
+mod registry;
 
 mod auth;
 mod cancel;
@@ -14,6 +15,7 @@ mod cli_logs;
 mod crash;
 mod deploy;
 mod docker;
+mod docker_pull;
 mod errors;
 mod exec;
 mod faults;
