@@ -6,8 +6,11 @@
 
 use hake::auth::Signer;
 use hake::config::{DockerMode, DockerPull};
+use hake::engines::docker::Puller;
+use hake::engines::{StatusNote, StatusSink};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
 
 use crate::docker::{assert_no_containers, sh, wait_running_container};
 use crate::helpers::*;
@@ -297,4 +300,47 @@ async fn wait_terminal_proc(p: &crate::process::Proc, id: &str) -> Value {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("job {id} did not end within 90s");
+}
+
+#[tokio::test]
+async fn a_pull_notes_its_start_progress_and_end_in_order() {
+    require_registry!();
+    let registry = Registry::start(false).await;
+    let image = registry.push_test_image("hake-progress").await;
+    let docker = bollard::Docker::connect_with_local_defaults().unwrap();
+    let puller = Puller::new(docker, DockerPull::Missing);
+    let (status, mut notes) = StatusSink::channel();
+    let stop = CancellationToken::new();
+    puller.ensure(&image, &status, &stop).await.unwrap();
+    drop(status);
+    let mut got = Vec::new();
+    while let Some(n) = notes.recv().await {
+        got.push(n);
+    }
+    let milestone = |text: String| StatusNote {
+        text,
+        milestone: true,
+    };
+    assert_eq!(
+        got.first(),
+        Some(&milestone(format!("pulling image {image}")))
+    );
+    assert_eq!(
+        got.last(),
+        Some(&milestone(format!("pulled image {image}")))
+    );
+    let progress = &got[1..got.len() - 1];
+    assert!(
+        !progress.is_empty()
+            && progress
+                .iter()
+                .all(|n| !n.milestone && n.text.starts_with(&format!("pulling image {image}: "))),
+        "{got:?}"
+    );
+    // On the node now: nothing to pull, nothing noted.
+    let (status, mut notes) = StatusSink::channel();
+    puller.ensure(&image, &status, &stop).await.unwrap();
+    drop(status);
+    assert_eq!(notes.recv().await, None);
+    remove_image(&image).await;
 }

@@ -106,6 +106,13 @@ impl Puller {
         loop {
             tokio::select! {
                 r = &mut done => {
+                    // The last progress of the pull, if it arrived with its end.
+                    if progress.has_changed().unwrap_or(false) {
+                        let note = progress.borrow_and_update().clone();
+                        if !note.is_empty() {
+                            status.progress(note);
+                        }
+                    }
                     return match r {
                         Ok(()) => {
                             status.milestone(format!("pulled image {reference}"));
