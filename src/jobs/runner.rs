@@ -271,9 +271,9 @@ impl Jobs {
 }
 
 impl Jobs {
-    /// Records an engine's notes about a running execution as they come (see
-    /// [`Event::Note`]): every milestone, and the newest progress note at most every
-    /// [`NOTE_INTERVAL`]. After `done` it records what is still queued and returns.
+    /// Records an engine's notes about a running execution (see [`Event::Note`]): each
+    /// milestone as it comes, the newest progress note at most every [`NOTE_INTERVAL`].
+    /// After `done` it records the milestones still queued and returns.
     async fn record_notes(
         self,
         live: Arc<LiveJob>,
@@ -281,46 +281,56 @@ impl Jobs {
         mut notes: mpsc::UnboundedReceiver<StatusNote>,
         done: CancellationToken,
     ) {
-        let mut open = true;
-        while open {
-            let first = tokio::select! {
-                n = notes.recv() => n,
-                () = done.cancelled() => None,
-            };
-            let mut batch: Vec<StatusNote> = first.into_iter().collect();
-            loop {
-                match notes.try_recv() {
-                    Ok(n) => batch.push(n),
-                    Err(mpsc::error::TryRecvError::Empty) => break,
-                    Err(mpsc::error::TryRecvError::Disconnected) => {
-                        open = false;
-                        break;
-                    }
+        let mut pending: Option<String> = None;
+        let mut last_progress: Option<tokio::time::Instant> = None;
+        loop {
+            let due = pending.as_ref().map(|_| {
+                last_progress.map_or_else(tokio::time::Instant::now, |t| t + NOTE_INTERVAL)
+            });
+            let flush = async move {
+                match due {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
                 }
-            }
-            if batch.is_empty() && done.is_cancelled() {
-                return;
-            }
-            // Progress superseded by a later note is skipped.
-            let last = batch.len().saturating_sub(1);
-            for (i, note) in batch.into_iter().enumerate() {
-                let superseded = i != last || done.is_cancelled();
-                if superseded && !note.milestone {
+            };
+            let note = tokio::select! {
+                n = notes.recv() => match n {
+                    Some(n) => n,
+                    None => return,
+                },
+                () = flush => {
+                    let text = pending.take().unwrap_or_default();
+                    last_progress = Some(tokio::time::Instant::now());
+                    self.record_note(&live, &execution_id, text, false).await;
                     continue;
                 }
-                let ev = Event::Note {
-                    execution_id: execution_id.clone(),
-                    text: note.text,
-                    milestone: note.milestone,
-                };
-                if let Err(e) = self.transition(&live, ev).await {
-                    tracing::debug!(execution = %execution_id, error = %e, "an engine note was not recorded");
-                }
+                () = done.cancelled() => break,
+            };
+            if note.milestone {
+                // A progress note before a milestone is old news.
+                pending = None;
+                self.record_note(&live, &execution_id, note.text, true)
+                    .await;
+            } else {
+                pending = Some(note.text);
             }
-            tokio::select! {
-                () = tokio::time::sleep(NOTE_INTERVAL) => {}
-                () = done.cancelled() => {}
+        }
+        while let Ok(note) = notes.try_recv() {
+            if note.milestone {
+                self.record_note(&live, &execution_id, note.text, true)
+                    .await;
             }
+        }
+    }
+
+    async fn record_note(&self, live: &LiveJob, execution_id: &str, text: String, milestone: bool) {
+        let ev = Event::Note {
+            execution_id: execution_id.to_owned(),
+            text,
+            milestone,
+        };
+        if let Err(e) = self.transition(live, ev).await {
+            tracing::debug!(execution = %execution_id, error = %e, "an engine note was not recorded");
         }
     }
 }
