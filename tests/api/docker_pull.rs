@@ -344,3 +344,29 @@ async fn a_pull_notes_its_start_progress_and_end_in_order() {
     assert_eq!(notes.recv().await, None);
     remove_image(&image).await;
 }
+
+#[tokio::test]
+async fn a_stopped_execution_stops_waiting_while_the_shared_pull_goes_on() {
+    require_registry!();
+    let registry = Registry::start(false).await;
+    let image = registry.push_test_image("hake-stopped").await;
+    let docker = bollard::Docker::connect_with_local_defaults().unwrap();
+    let puller = Puller::new(docker, DockerPull::Missing);
+    let (status, _notes) = StatusSink::channel();
+    let stop = CancellationToken::new();
+    stop.cancel();
+    let err = puller.ensure(&image, &status, &stop).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("the execution was stopped while image {image} was being pulled")
+    );
+    // The pull is not the stopped execution's alone: it ends and leaves the image.
+    for _ in 0..300 {
+        if image_present(&image).await {
+            remove_image(&image).await;
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{image} was not pulled after its waiter stopped");
+}
