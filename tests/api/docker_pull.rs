@@ -104,7 +104,6 @@ async fn an_image_missing_from_the_node_is_pulled_from_its_registry_and_run() {
         .iter()
         .any(|(_, c)| c.starts_with("pulling image")));
     assert_no_containers(&id).await;
-    remove_image(&image).await;
 }
 
 #[tokio::test]
@@ -143,7 +142,6 @@ async fn concurrent_executions_needing_one_image_share_one_pull() {
         waited.len()
     );
     assert_no_containers(&id).await;
-    remove_image(&image).await;
 }
 
 #[tokio::test]
@@ -158,7 +156,6 @@ async fn always_pulls_an_image_already_on_the_node() {
     let state = app.wait_terminal(&id, 90).await;
     assert_eq!(state["State"], "Completed", "{state}");
     assert_eq!(pulls_since(&image, &since).await, 1);
-    remove_image(&image).await;
 }
 
 #[tokio::test]
@@ -285,7 +282,6 @@ async fn credentials_come_from_the_nodes_docker_config() {
             );
         }
     }
-    remove_image(&image).await;
 }
 
 async fn wait_terminal_proc(p: &crate::process::Proc, id: &str) -> Value {
@@ -342,7 +338,6 @@ async fn a_pull_notes_its_start_progress_and_end_in_order() {
     puller.ensure(&image, &status, &stop).await.unwrap();
     drop(status);
     assert_eq!(notes.recv().await, None);
-    remove_image(&image).await;
 }
 
 #[tokio::test]
@@ -363,7 +358,6 @@ async fn a_stopped_execution_stops_waiting_while_the_shared_pull_goes_on() {
     // The pull is not the stopped execution's alone: it ends and leaves the image.
     for _ in 0..300 {
         if image_present(&image).await {
-            remove_image(&image).await;
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -48,6 +48,8 @@ pub struct Registry {
     /// A Docker config dir logged in to it (only with authentication).
     pub config_dir: Option<TempDir>,
     child: Child,
+    /// References pushed to it, removed from the node on drop (also when a test fails).
+    pushed: std::sync::Mutex<Vec<String>>,
     /// Storage, configuration and log; removed on drop.
     _dir: TempDir,
 }
@@ -93,6 +95,7 @@ impl Registry {
                         host,
                         config_dir: None,
                         child,
+                        pushed: Default::default(),
                         _dir: dir,
                     };
                     if auth {
@@ -151,6 +154,7 @@ impl Registry {
             String::from_utf8_lossy(&out.stderr)
         );
         docker(&["rmi", &reference]).await;
+        self.pushed.lock().unwrap().push(reference.clone());
         reference
     }
 
@@ -193,6 +197,11 @@ impl Registry {
 impl Drop for Registry {
     fn drop(&mut self) {
         let _ = self.child.start_kill();
+        for reference in self.pushed.lock().unwrap().drain(..) {
+            let _ = std::process::Command::new("docker")
+                .args(["rmi", "-f", &reference])
+                .output();
+        }
     }
 }
 
@@ -261,12 +270,4 @@ pub async fn image_present(reference: &str) -> bool {
         .status()
         .await
         .is_ok_and(|s| s.success())
-}
-
-/// Removes the image from the node if it is there.
-pub async fn remove_image(reference: &str) {
-    let _ = Command::new("docker")
-        .args(["rmi", "-f", reference])
-        .output()
-        .await;
 }

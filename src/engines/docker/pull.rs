@@ -101,17 +101,17 @@ impl Puller {
         status.milestone(format!("pulling image {reference}"));
         let mut progress = flight.progress;
         let mut reporting = true;
+        let mut forwarded = String::new();
         let done = flight.done;
         tokio::pin!(done);
         loop {
             tokio::select! {
                 r = &mut done => {
-                    // The last progress of the pull, if it arrived with its end.
-                    if progress.has_changed().unwrap_or(false) {
-                        let note = progress.borrow_and_update().clone();
-                        if !note.is_empty() {
-                            status.progress(note);
-                        }
+                    // The last progress of the pull, if it arrived with its end (the
+                    // value stays readable after the pull dropped its sender).
+                    let last = progress.borrow().clone();
+                    if !last.is_empty() && last != forwarded {
+                        status.progress(last);
                     }
                     return match r {
                         Ok(()) => {
@@ -124,8 +124,9 @@ impl Puller {
                 changed = progress.changed(), if reporting => match changed {
                     Ok(()) => {
                         let note = progress.borrow_and_update().clone();
-                        if !note.is_empty() {
-                            status.progress(note);
+                        if !note.is_empty() && note != forwarded {
+                            status.progress(note.clone());
+                            forwarded = note;
                         }
                     }
                     Err(_) => reporting = false,
