@@ -9,6 +9,7 @@
 #  - .venv-schemathesis: schemathesis, run against the served openapi.yaml
 #  - a running Docker daemon, the locally built test image and the runtime base image of
 #    the Dockerfile (no registry is reachable: scripts/build-base-images.sh)
+#  - docker-registry (Debian's), which the Docker pull tests start on loopback
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -219,3 +220,22 @@ ensure_exec_sandbox_tools() {
 }
 
 ensure_exec_sandbox_tools || exit 1
+
+# The Docker pull tests (tests/api/docker_pull.rs) start their own registries on loopback
+# with Debian's docker-registry (the CNCF distribution server); install it when missing.
+ensure_docker_registry() {
+    if command -v docker-registry >/dev/null 2>&1; then
+        return 0
+    fi
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        log "installing docker-registry (the Docker pull tests run a local registry)"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null
+    elif [ "${CI:-}" = "true" ]; then
+        log "CI=true and docker-registry is missing (cannot apt-get install it here): failing"
+        return 1
+    else
+        log "docker-registry is missing: the Docker pull tests will skip"
+    fi
+}
+
+ensure_docker_registry

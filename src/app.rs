@@ -266,7 +266,7 @@ async fn build_engines(
         e = e.with(Arc::new(engines::exec::ExecEngine::new(Arc::new(sandbox))));
     }
     if let Some(docker) = docker_engine(config.docker, node_id).await? {
-        e = e.with(Arc::new(docker));
+        e = e.with(Arc::new(docker.with_pull_policy(config.docker_pull)));
     }
     Ok((e, exec_sandbox))
 }

@@ -23,6 +23,17 @@ pub enum DockerMode {
     Off,
 }
 
+/// When the Docker engine pulls a job's image from its registry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DockerPull {
+    /// Pull when the image is not on the node.
+    Missing,
+    /// Pull before every execution, even when the image is on the node.
+    Always,
+    /// Never pull: the image must already be on the node.
+    Never,
+}
+
 /// `hake serve` settings.
 #[derive(Clone, Debug, clap::Args)]
 pub struct ServeConfig {
@@ -59,6 +70,12 @@ pub struct ServeConfig {
     /// Docker engine: auto (when a daemon answers), on, or off.
     #[arg(long, env = "HAKE_DOCKER", value_enum, default_value_t = DockerMode::Auto)]
     pub docker: DockerMode,
+
+    /// Docker image pulls: missing (pull images not on the node), always, or never.
+    /// Registry credentials come from the node's Docker config (`$DOCKER_CONFIG` or
+    /// `~/.docker/config.json`).
+    #[arg(long, env = "HAKE_DOCKER_PULL", value_enum, default_value_t = DockerPull::Missing)]
+    pub docker_pull: DockerPull,
 
     /// Roots under which LocalDirectory inputs are allowed (repeatable). Inputs are
     /// read-only for every engine; `PATH:rw` lets inputs under PATH that say `ReadWrite`

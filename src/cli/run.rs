@@ -46,7 +46,7 @@ pub struct ExecArgs {
 /// `hake docker ...`.
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum DockerCommand {
-    /// Run a command in a container of IMAGE (the image must be on the server; hake never pulls).
+    /// Run a command in a container of IMAGE (pulled by the server when it does not have it).
     Run(DockerRunArgs),
 }
 

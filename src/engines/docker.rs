@@ -8,10 +8,13 @@
 //! come from `Resources`. Its stdout and stderr are streamed into the execution's log as
 //! they are written. On cancel, timeout or shutdown the container gets `docker stop` with
 //! the kill grace period, then `kill`. Whatever happens, the container is removed before
-//! [`Executor::run`] returns. hake never pulls: an image must already be on the node, which
-//! submit checks (400) and the run checks again.
+//! [`Executor::run`] returns. Images are pulled per `--docker-pull` ([`pull`]); with
+//! `never` an image must already be on the node, which submit checks (400) and the run
+//! checks again.
 
 mod container;
+mod pull;
+mod registry;
 
 use std::time::Duration;
 
@@ -28,8 +31,11 @@ use futures::StreamExt;
 pub use container::{
     container_name, parse_cpu, parse_memory, LABEL_EXECUTION, LABEL_JOB, LABEL_NODE,
 };
+pub use pull::Puller;
+pub use registry::{pull_reference, registry_of};
 
 use super::{Executor, RunContext};
+use crate::config::DockerPull;
 use crate::logs::LogSink;
 use crate::model::{Engine, LogStream, Spec};
 use crate::storage::Workspace;
@@ -39,7 +45,8 @@ use crate::storage::Workspace;
 const REQUEST_TIMEOUT_SECS: u64 = 120;
 /// How long start-up waits for the daemon to answer.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long a submit waits for the image check before leaving the decision to the run.
+/// How long a submit waits for each image check (the node, the registry) before leaving
+/// the decision to the run.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long output may keep arriving after the container exited.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -54,6 +61,8 @@ pub struct DockerEngine {
     cpus: Option<i64>,
     /// This node's id, put on every container as the `hake.node` label.
     node_id: String,
+    /// Pulls images per the node's `--docker-pull` policy.
+    puller: Puller,
 }
 
 impl DockerEngine {
@@ -106,6 +115,7 @@ impl DockerEngine {
             "Docker daemon connected"
         );
         Ok(Self {
+            puller: Puller::new(docker.clone(), DockerPull::Missing),
             docker,
             cpus,
             node_id: String::new(),
@@ -116,6 +126,12 @@ impl DockerEngine {
     /// [`remove_leftovers`](Self::remove_leftovers) finds them after a crash.
     pub fn with_node_id(mut self, node_id: &str) -> Self {
         self.node_id = node_id.to_owned();
+        self
+    }
+
+    /// Pulls images per `policy` (the default is `missing`).
+    pub fn with_pull_policy(mut self, policy: DockerPull) -> Self {
+        self.puller = Puller::new(self.docker.clone(), policy);
         self
     }
 
@@ -225,14 +241,22 @@ impl Executor for DockerEngine {
         container::validate(spec, self.cpus)
     }
 
-    /// The image must be on the node. Only a definite answer refuses the job: when the
-    /// daemon cannot be asked, the run decides.
+    /// The image must be on the node (`--docker-pull never`) or in its registry when the
+    /// run would pull it. Only a definite answer refuses the job: when the daemon or the
+    /// registry cannot be asked, the run decides.
     async fn check(&self, spec: &Spec) -> Result<(), String> {
         let image = &spec.docker.image;
+        let policy = self.puller.policy();
+        if policy == DockerPull::Always {
+            return self.puller.check_registry(image, CHECK_TIMEOUT).await;
+        }
         match tokio::time::timeout(CHECK_TIMEOUT, self.docker.inspect_image(image)).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => match status_of(&e) {
-                Some(404) => Err(not_present(image)),
+                Some(404) if policy == DockerPull::Missing => {
+                    self.puller.check_registry(image, CHECK_TIMEOUT).await
+                }
+                Some(404) => Err(not_present(image, policy)),
                 Some(400) => Err(format!(
                     "Docker.Image {image:?} is not a valid image reference: {}",
                     message_of(&e)
@@ -258,6 +282,9 @@ impl Executor for DockerEngine {
             &self.node_id,
             &ctx.workspace,
         )?;
+        self.puller
+            .ensure(&spec.docker.image, &ctx.status, &ctx.stop)
+            .await?;
         set_output_modes(&ctx.workspace, 0o777).await?;
         let opts = CreateContainerOptions {
             name: Some(container_name(&ctx.execution_id)),
@@ -269,7 +296,7 @@ impl Executor for DockerEngine {
             .await
             .map_err(|e| {
                 if status_of(&e) == Some(404) {
-                    anyhow!(not_present(&spec.docker.image))
+                    anyhow!(not_present(&spec.docker.image, self.puller.policy()))
                 } else {
                     docker_failure("creating the container failed", e)
                 }
@@ -297,11 +324,17 @@ impl Executor for DockerEngine {
     }
 }
 
-/// The message for an image that is not on the node.
-fn not_present(image: &str) -> String {
-    format!(
-        "image {image} is not present on this node and hake never pulls: load or build it on the node first (docker load, docker build)"
-    )
+/// The message for an image that is not on the node and that this node may not pull
+/// (`--docker-pull never`), or that left the node after its pull.
+fn not_present(image: &str, policy: DockerPull) -> String {
+    match policy {
+        DockerPull::Never => format!(
+            "image {image} is not present on this node and this node never pulls (--docker-pull never): load or build it on the node first (docker load, docker build)"
+        ),
+        DockerPull::Missing | DockerPull::Always => {
+            format!("image {image} is not present on this node: it was removed after its pull")
+        }
+    }
 }
 
 /// The daemon's HTTP status of a failed request.
@@ -316,6 +349,7 @@ fn status_of(e: &DockerError) -> Option<u16> {
 fn message_of(e: &DockerError) -> String {
     match e {
         DockerError::DockerResponseServerError { message, .. } => message.trim().to_owned(),
+        DockerError::DockerStreamError { error } => error.trim().to_owned(),
         other => other.to_string(),
     }
 }

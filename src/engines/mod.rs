@@ -13,6 +13,7 @@ use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 pub use output::pump_lines;
@@ -36,6 +37,49 @@ pub struct RunContext {
     pub stop: CancellationToken,
     /// Time between a polite stop (SIGTERM, docker stop) and a kill.
     pub kill_grace: Duration,
+    /// Where the engine says what the execution is doing before its program runs (an
+    /// image pull); the runner records it as the execution's `Status`.
+    pub status: StatusSink,
+}
+
+/// A note an engine gives about a running execution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusNote {
+    /// The text, shown as the execution's `Status`.
+    pub text: String,
+    /// A milestone (a pull started or ended) is also kept in the job's history; other
+    /// notes (progress) only replace the `Status`, and a newer one may supersede them
+    /// before they are recorded.
+    pub milestone: bool,
+}
+
+/// The sending half of an execution's status notes. Cheap to clone; notes sent after
+/// the receiver is gone are dropped.
+#[derive(Debug, Clone)]
+pub struct StatusSink(mpsc::UnboundedSender<StatusNote>);
+
+impl StatusSink {
+    /// A sink and the receiver its notes arrive at.
+    pub fn channel() -> (Self, mpsc::UnboundedReceiver<StatusNote>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Self(tx), rx)
+    }
+
+    /// A progress note: replaces the `Status` of the execution.
+    pub fn progress(&self, text: impl Into<String>) {
+        let _ = self.0.send(StatusNote {
+            text: text.into(),
+            milestone: false,
+        });
+    }
+
+    /// A milestone: replaces the `Status` and is kept in the job's history.
+    pub fn milestone(&self, text: impl Into<String>) {
+        let _ = self.0.send(StatusNote {
+            text: text.into(),
+            milestone: true,
+        });
+    }
 }
 
 /// An engine: runs a spec and reports its exit code.

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::service::{Jobs, LiveJob};
 use super::state::{self, Event, Outcome};
 use super::JobError;
-use crate::engines::RunContext;
+use crate::engines::{RunContext, StatusNote, StatusSink};
 use crate::logs::LogSink;
 use crate::model::*;
 use crate::time;
@@ -132,6 +132,14 @@ impl Jobs {
         };
         let ws = workspace.expect("workspace prepared");
         let engine = job.spec.engine.and_then(|k| self.inner.engines.get(k));
+        let (status, notes) = StatusSink::channel();
+        let notes_done = CancellationToken::new();
+        let recorder = tokio::spawn(self.clone().record_notes(
+            live.clone(),
+            execution_id.clone(),
+            notes,
+            notes_done.clone(),
+        ));
         let result = match engine {
             Some(engine) => {
                 let ctx = RunContext {
@@ -141,6 +149,7 @@ impl Jobs {
                     logs: sink.clone(),
                     stop: stop.clone(),
                     kill_grace: Duration::from_secs(self.inner.config.kill_grace_secs),
+                    status,
                 };
                 engine.run(ctx).await
             }
@@ -149,6 +158,9 @@ impl Jobs {
                 job.spec.engine
             )),
         };
+        // The engine's last notes are recorded before its end, which replaces them.
+        notes_done.cancel();
+        let _ = recorder.await;
         // The slot bounds what engines run at once; publishing and recording the end
         // need none, so the next execution may start now.
         drop(permit);
@@ -259,6 +271,74 @@ impl Jobs {
         }
     }
 }
+
+impl Jobs {
+    /// Records an engine's notes about a running execution (see [`Event::Note`]): each
+    /// milestone as it comes, the newest progress note at most every [`NOTE_INTERVAL`].
+    /// After `done` it records the milestones still queued and returns.
+    async fn record_notes(
+        self,
+        live: Arc<LiveJob>,
+        execution_id: String,
+        mut notes: mpsc::UnboundedReceiver<StatusNote>,
+        done: CancellationToken,
+    ) {
+        let mut pending: Option<String> = None;
+        let mut last_progress: Option<tokio::time::Instant> = None;
+        loop {
+            let due = pending.as_ref().map(|_| {
+                last_progress.map_or_else(tokio::time::Instant::now, |t| t + NOTE_INTERVAL)
+            });
+            let flush = async move {
+                match due {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let note = tokio::select! {
+                n = notes.recv() => match n {
+                    Some(n) => n,
+                    None => return,
+                },
+                () = flush => {
+                    let text = pending.take().unwrap_or_default();
+                    last_progress = Some(tokio::time::Instant::now());
+                    self.record_note(&live, &execution_id, text, false).await;
+                    continue;
+                }
+                () = done.cancelled() => break,
+            };
+            if note.milestone {
+                // A progress note before a milestone is old news.
+                pending = None;
+                self.record_note(&live, &execution_id, note.text, true)
+                    .await;
+            } else {
+                pending = Some(note.text);
+            }
+        }
+        while let Ok(note) = notes.try_recv() {
+            if note.milestone {
+                self.record_note(&live, &execution_id, note.text, true)
+                    .await;
+            }
+        }
+    }
+
+    async fn record_note(&self, live: &LiveJob, execution_id: &str, text: String, milestone: bool) {
+        let ev = Event::Note {
+            execution_id: execution_id.to_owned(),
+            text,
+            milestone,
+        };
+        if let Err(e) = self.transition(live, ev).await {
+            tracing::debug!(execution = %execution_id, error = %e, "an engine note was not recorded");
+        }
+    }
+}
+
+/// The shortest time between two recorded progress notes of an execution.
+const NOTE_INTERVAL: Duration = Duration::from_millis(500);
 
 async fn watch_stop(
     stop: CancellationToken,

@@ -29,6 +29,17 @@ pub enum Event {
         /// How it ended.
         outcome: Box<Outcome>,
     },
+    /// An engine's note about a running execution (an image pull). It replaces the
+    /// execution's `Status`; a milestone also bumps the execution's version and is kept
+    /// in the history, a progress note is not.
+    Note {
+        /// Which execution.
+        execution_id: String,
+        /// The note.
+        text: String,
+        /// Whether it is a milestone.
+        milestone: bool,
+    },
     /// The owner cancelled the job.
     Cancel {
         /// The reason recorded on every cancelled execution.
@@ -227,6 +238,22 @@ pub fn apply(
                 && t.state.executions.iter().all(|e| e.state.is_terminal())
             {
                 t.finish(deal, now);
+            }
+        }
+        Event::Note {
+            execution_id,
+            text,
+            milestone,
+        } => {
+            let idx = t.find(&execution_id)?;
+            let e = &mut t.state.executions[idx];
+            e.status.clone_from(&text);
+            e.update_time = now;
+            let running = e.state;
+            if milestone {
+                t.set_execution(idx, running, &text, now);
+            } else if !t.touched.contains(&idx) {
+                t.touched.push(idx);
             }
         }
         Event::Cancel { reason } => {
@@ -531,5 +558,33 @@ mod tests {
             apply(&s, &d, ev, now()).unwrap_err(),
             TransitionError::AllStarted(1)
         );
+    }
+
+    #[test]
+    fn notes_replace_the_status_and_only_milestones_reach_the_history() {
+        let d = deal(1);
+        let s = start(&initial("j", now()), &d, "e1");
+        let note = |text: &str, milestone| Event::Note {
+            execution_id: "e1".into(),
+            text: text.into(),
+            milestone,
+        };
+        let t = apply(&s, &d, note("pulling image a:1", true), now()).unwrap();
+        let e = &t.state.executions[0];
+        assert_eq!((e.state, e.version), (ExecutionStateType::BidAccepted, 2));
+        assert_eq!(e.status, "pulling image a:1");
+        assert_eq!(t.history.len(), 1);
+        assert_eq!(t.history[0].comment, "pulling image a:1");
+        assert_eq!(t.touched, vec![0]);
+        let p = apply(&t.state, &d, note("pulling image a:1: 3 MB", false), now()).unwrap();
+        assert_eq!(p.state.executions[0].status, "pulling image a:1: 3 MB");
+        assert_eq!(
+            p.state.executions[0].version, 2,
+            "progress keeps the version"
+        );
+        assert!(p.history.is_empty() && !p.job_changed);
+        assert_eq!(p.touched, vec![0]);
+        let done = finish(&p.state, &d, "e1", true).state;
+        assert!(apply(&done, &d, note("late", false), now()).is_err());
     }
 }

@@ -143,7 +143,8 @@ pub struct PublisherSpec {
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct DockerSpec {
-    /// The image (must already be on the node: hake never pulls).
+    /// The image; pulled from its registry when it is not on the node (per the node's
+    /// `--docker-pull`).
     #[serde(default)]
     pub image: String,
     /// The command to run (replaces the image's entrypoint).

@@ -1,11 +1,12 @@
 //! The Docker engine against this machine's real daemon, with the locally built
-//! `hake-test-busybox` image (`scripts/build-test-image.sh`; nothing is ever pulled).
+//! `hake-test-busybox` image (`scripts/build-test-image.sh`; pulls from a registry are
+//! tested in `docker_pull`).
 //! Without a daemon the tests are skipped, except in CI (`CI=true`) where that fails them.
 //! Every test checks that no container of its jobs is left behind.
 
 use std::time::Duration;
 
-use hake::config::DockerMode;
+use hake::config::{DockerMode, DockerPull};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::process::Command;
@@ -69,7 +70,7 @@ async fn docker_app() -> TestApp {
     spawn_with(|c| c.docker = DockerMode::On).await
 }
 
-fn docker_spec(entrypoint: &[&str]) -> Value {
+pub fn docker_spec(entrypoint: &[&str]) -> Value {
     json!({
         "Engine": "Docker",
         "PublisherSpec": {"Type": "Noop"},
@@ -78,12 +79,12 @@ fn docker_spec(entrypoint: &[&str]) -> Value {
     })
 }
 
-fn sh(script: &str) -> Value {
+pub fn sh(script: &str) -> Value {
     docker_spec(&["sh", "-c", script])
 }
 
 /// Runs `docker` with `args`; returns stdout, panics on failure.
-async fn docker(args: &[&str]) -> String {
+pub async fn docker(args: &[&str]) -> String {
     let out = Command::new("docker")
         .args(args)
         .output()
@@ -98,7 +99,7 @@ async fn docker(args: &[&str]) -> String {
 }
 
 /// Ids of the containers (running or not) with this label value.
-async fn containers(label: &str, value: &str) -> Vec<String> {
+pub async fn containers(label: &str, value: &str) -> Vec<String> {
     let filter = format!("label={label}={value}");
     docker(&["ps", "-aq", "--filter", &filter])
         .await
@@ -107,7 +108,7 @@ async fn containers(label: &str, value: &str) -> Vec<String> {
         .collect()
 }
 
-async fn assert_no_containers(job_id: &str) {
+pub async fn assert_no_containers(job_id: &str) {
     let left = containers("hake.job", job_id).await;
     assert!(
         left.is_empty(),
@@ -116,7 +117,7 @@ async fn assert_no_containers(job_id: &str) {
 }
 
 /// Waits until a container of the job is running.
-async fn wait_running_container(job_id: &str) {
+pub async fn wait_running_container(job_id: &str) {
     let filter = format!("label=hake.job={job_id}");
     for _ in 0..300 {
         let ids = docker(&[
@@ -327,9 +328,13 @@ async fn cancel_stops_the_container_and_removes_it_before_answering() {
 }
 
 #[tokio::test]
-async fn an_image_that_is_not_on_the_node_is_refused_at_submit() {
+async fn with_pull_never_an_image_that_is_not_on_the_node_is_refused_at_submit() {
     require_docker!();
-    let app = docker_app().await;
+    let app = spawn_with(|c| {
+        c.docker = DockerMode::On;
+        c.docker_pull = DockerPull::Never;
+    })
+    .await;
     let mut spec = sh("true");
     spec["Docker"]["Image"] = json!("hake-test-absent:never");
     let (status, body) = app.submit_as(&app.signer, spec).await;
@@ -343,10 +348,11 @@ async fn an_image_that_is_not_on_the_node_is_refused_at_submit() {
 }
 
 #[tokio::test]
-async fn an_image_removed_while_the_job_waits_fails_the_execution_clearly() {
+async fn with_pull_never_an_image_removed_while_the_job_waits_fails_the_execution_clearly() {
     require_docker!();
     let app = spawn_with(|c| {
         c.docker = DockerMode::On;
+        c.docker_pull = DockerPull::Never;
         c.max_concurrent_executions = Some(1);
     })
     .await;

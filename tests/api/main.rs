@@ -6,6 +6,7 @@ mod helpers;
 mod log_client;
 mod process;
 mod testdb;
+mod registry;
 
 mod auth;
 mod cancel;
@@ -15,6 +16,7 @@ mod cli_logs;
 mod crash;
 mod deploy;
 mod docker;
+mod docker_pull;
 mod errors;
 mod exec;
 mod exec_sandbox;

@@ -27,23 +27,19 @@ pub fn serve(data_dir: &Path, extra: &[&str]) -> Proc {
     serve_with_env(data_dir, extra, &[("RUST_LOG", "hake=info")])
 }
 
-/// Starts `hake serve` with JSON logs on 127.0.0.1:0, the Docker engine off, and `env`.
+/// Starts `hake serve` with JSON logs on 127.0.0.1:0, the Docker engine off (unless
+/// `extra` sets `--docker`), and `env`.
 pub fn serve_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Proc {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hake"));
-    cmd.args([
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--docker",
-        "off",
-        "--log-format",
-        "json",
-    ])
-    .arg("--data-dir")
-    .arg(data_dir)
-    .args(extra)
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped());
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"]);
+    if !extra.contains(&"--docker") {
+        cmd.args(["--docker", "off"]);
+    }
+    cmd.arg("--data-dir")
+        .arg(data_dir)
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
     if !extra.contains(&"--database-url") {
         if let Some(url) = crate::testdb::database_url_for(data_dir) {
             cmd.args(["--database-url", &url]);
