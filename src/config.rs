@@ -136,7 +136,7 @@ pub struct ServeConfig {
     #[arg(long, env = "HAKE_LIST_PAGE_CAP", default_value_t = 1000)]
     pub list_page_cap: usize,
 
-    /// Largest Inline or URLDownload input, in bytes.
+    /// Largest Inline or URLDownload input, and most bytes of a job's S3 inputs in all.
     #[arg(long, env = "HAKE_MAX_INPUT_BYTES", default_value_t = 256 * 1024 * 1024)]
     pub max_input_bytes: u64,
 
@@ -147,6 +147,12 @@ pub struct ServeConfig {
     /// Log format.
     #[arg(long, env = "HAKE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
+
+    // -- Published results (issue 14) --
+    /// Most bytes of each of stdout and stderr kept in a published result (Local and S3
+    /// publishers); the rest is cut.
+    #[arg(long, env = "HAKE_MAX_PUBLISHED_OUTPUT_BYTES", default_value_t = 1024 * 1024 * 1024)]
+    pub max_published_output_bytes: u64,
 }
 
 impl ServeConfig {

@@ -138,7 +138,7 @@ impl Jobs {
                     job: job.clone(),
                     execution_id: execution_id.clone(),
                     workspace: ws.clone(),
-                    logs: sink.clone(),
+                    logs: sink.with_spool(ws.spool.clone()),
                     stop: stop.clone(),
                     kill_grace: Duration::from_secs(self.inner.config.kill_grace_secs),
                 };
@@ -177,7 +177,7 @@ impl Jobs {
                 match self
                     .inner
                     .storage
-                    .publish(&job, &execution_id, &ws, &run_output)
+                    .publish(&job, &execution_id, &self.inner.node_id, &ws, &run_output)
                     .await
                 {
                     Ok(published) => Some(Outcome::Completed {

@@ -3,12 +3,14 @@
 
 mod inputs;
 mod publish;
+pub mod s3;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::config::ServeConfig;
-use crate::model::{Job, RunCommandResult, Spec, StorageSpec};
+use crate::logs::spool::OutputSpool;
+use crate::model::{Job, Publisher, RunCommandResult, Spec, StorageSpec};
 
 /// A directory bound into an execution.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +38,8 @@ pub struct Workspace {
     pub inputs: Vec<Mount>,
     /// Output directories, read-write.
     pub outputs: Vec<Mount>,
+    /// The complete stdout and stderr, kept when the job publishes (under `root/output`).
+    pub spool: Option<Arc<OutputSpool>>,
 }
 
 impl Workspace {
@@ -60,6 +64,8 @@ struct Inner {
     http: reqwest::Client,
     /// Canonical forms of the allowed LocalDirectory roots.
     allowed_roots: Vec<PathBuf>,
+    /// S3 clients from the node's AWS configuration.
+    s3: s3::S3Access,
 }
 
 impl Storage {
@@ -86,12 +92,15 @@ impl Storage {
                 config,
                 http,
                 allowed_roots,
+                s3: s3::S3Access::new(),
             }),
         }
     }
 
-    /// Submit-time checks of every input (and the Wasm entry module).
+    /// Submit-time checks of every input, the Wasm entry module and the publisher's
+    /// parameters.
     pub fn validate_inputs(&self, spec: &Spec) -> Result<(), String> {
+        publish::validate(spec)?;
         for (i, input) in spec.inputs.iter().enumerate() {
             self.validate_source(input, &format!("inputs[{i}]"))?;
         }
@@ -132,6 +141,7 @@ impl Storage {
             outputs_root: root.join("outputs"),
             inputs: Vec::new(),
             outputs: Vec::new(),
+            spool: None,
             root,
         };
         match fill(&self.inner, job, ws).await {
@@ -149,15 +159,22 @@ impl Storage {
         inputs::read_all(&self.inner, spec).await
     }
 
-    /// Publishes the outputs of a completed execution with the job's publisher.
+    /// Publishes the outputs of a completed execution of this node with the job's
+    /// publisher.
     pub async fn publish(
         &self,
         job: &Job,
         execution_id: &str,
+        node_id: &str,
         ws: &Workspace,
         run_output: &RunCommandResult,
     ) -> anyhow::Result<StorageSpec> {
-        publish::publish(&self.inner, job, execution_id, ws, run_output).await
+        let ids = publish::Ids {
+            job: &job.metadata.id,
+            execution: execution_id,
+            node: node_id,
+        };
+        publish::publish(&self.inner, job, &ids, ws, run_output).await
     }
 
     fn validate_source(&self, s: &StorageSpec, field: &str) -> Result<(), String> {
@@ -179,8 +196,24 @@ async fn fill(
             return Err((ws, e.into()));
         }
     }
+    let publishes = !matches!(job.spec.publisher_spec.kind, None | Some(Publisher::Noop));
+    if publishes {
+        let dir = ws.root.join("output");
+        let cap = inner.config.max_published_output_bytes;
+        match tokio::task::spawn_blocking(move || OutputSpool::create(&dir, cap)).await {
+            Ok(Ok(spool)) => ws.spool = Some(Arc::new(spool)),
+            Ok(Err(e)) => {
+                return Err((
+                    ws,
+                    anyhow::Error::new(e).context("creating the output spool"),
+                ))
+            }
+            Err(e) => return Err((ws, e.into())),
+        }
+    }
+    let mut budget = s3::Budget::new(inner.config.max_input_bytes);
     for input in &job.spec.inputs {
-        match inputs::fetch_input(inner, input, &ws.inputs_root).await {
+        match inputs::fetch_input(inner, input, &ws.inputs_root, &mut budget).await {
             Ok(m) => ws.inputs.push(m),
             Err(e) => return Err((ws, e)),
         }

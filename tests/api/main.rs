@@ -5,6 +5,7 @@ mod cli_support;
 mod helpers;
 mod log_client;
 mod process;
+mod s3_support;
 
 mod auth;
 mod cancel;
@@ -25,8 +26,10 @@ mod nonces;
 mod observability;
 mod openapi;
 mod openapi_client;
+mod outputs;
 mod python_clients;
 mod restart;
+mod s3;
 mod schemathesis;
 mod signals;
 mod submit;
