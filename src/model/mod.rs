@@ -318,7 +318,7 @@ pub struct StorageSpec {
     pub url: String,
     /// S3 location (StorageSource `S3`).
     #[serde(rename = "S3", default, skip_serializing_if = "Option::is_none")]
-    pub s3: Option<S3StorageSpec>,
+    pub s3: Option<Box<S3StorageSpec>>,
     /// Repository URL.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub repo: String,

@@ -8,6 +8,8 @@ pub mod s3;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use anyhow::Context as _;
+
 use crate::config::ServeConfig;
 use crate::logs::spool::OutputSpool;
 use crate::model::{Job, Publisher, RunCommandResult, Spec, StorageSpec};
@@ -38,8 +40,6 @@ pub struct Workspace {
     pub inputs: Vec<Mount>,
     /// Output directories, read-write.
     pub outputs: Vec<Mount>,
-    /// The complete stdout and stderr, kept when the job publishes (under `root/output`).
-    pub spool: Option<Arc<OutputSpool>>,
 }
 
 impl Workspace {
@@ -141,7 +141,6 @@ impl Storage {
             outputs_root: root.join("outputs"),
             inputs: Vec::new(),
             outputs: Vec::new(),
-            spool: None,
             root,
         };
         match fill(&self.inner, job, ws).await {
@@ -152,6 +151,24 @@ impl Storage {
                 Err(e)
             }
         }
+    }
+
+    /// Where the complete stdout and stderr of the execution are kept for its published
+    /// result (`root/output`), when the job publishes; `None` for Noop.
+    pub async fn output_spool(
+        &self,
+        job: &Job,
+        ws: &Workspace,
+    ) -> anyhow::Result<Option<Arc<OutputSpool>>> {
+        if matches!(job.spec.publisher_spec.kind, None | Some(Publisher::Noop)) {
+            return Ok(None);
+        }
+        let dir = ws.root.join("output");
+        let cap = self.inner.config.max_published_output_bytes;
+        let spool = tokio::task::spawn_blocking(move || OutputSpool::create(&dir, cap))
+            .await?
+            .context("creating the output spool")?;
+        Ok(Some(Arc::new(spool)))
     }
 
     /// Reads a whole StorageSpec into memory (the Wasm entry module).
@@ -167,6 +184,7 @@ impl Storage {
         execution_id: &str,
         node_id: &str,
         ws: &Workspace,
+        spool: Option<&OutputSpool>,
         run_output: &RunCommandResult,
     ) -> anyhow::Result<StorageSpec> {
         let ids = publish::Ids {
@@ -174,7 +192,7 @@ impl Storage {
             execution: execution_id,
             node: node_id,
         };
-        publish::publish(&self.inner, job, &ids, ws, run_output).await
+        publish::publish(&self.inner, job, &ids, ws, spool, run_output).await
     }
 
     fn validate_source(&self, s: &StorageSpec, field: &str) -> Result<(), String> {
@@ -194,21 +212,6 @@ async fn fill(
     if !job.spec.inputs.is_empty() {
         if let Err(e) = tokio::fs::create_dir_all(&ws.inputs_root).await {
             return Err((ws, e.into()));
-        }
-    }
-    let publishes = !matches!(job.spec.publisher_spec.kind, None | Some(Publisher::Noop));
-    if publishes {
-        let dir = ws.root.join("output");
-        let cap = inner.config.max_published_output_bytes;
-        match tokio::task::spawn_blocking(move || OutputSpool::create(&dir, cap)).await {
-            Ok(Ok(spool)) => ws.spool = Some(Arc::new(spool)),
-            Ok(Err(e)) => {
-                return Err((
-                    ws,
-                    anyhow::Error::new(e).context("creating the output spool"),
-                ))
-            }
-            Err(e) => return Err((ws, e.into())),
         }
     }
     let mut budget = s3::Budget::new(inner.config.max_input_bytes);

@@ -2,7 +2,7 @@
 //! `stdout`, `stderr` and `exitCode` files as Bacalhau lays them out, into
 //! `results/<job>/<execution>.tar.gz` under the data dir, served at the same path. `S3`
 //! uploads the same files under a key prefix, or (`Compress`) the tarball at a key. Both
-//! publish the complete stdout and stderr kept by the workspace's spool.
+//! publish the complete stdout and stderr kept by the execution's output spool.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -13,6 +13,7 @@ use flate2::write::GzEncoder;
 use futures::{StreamExt as _, TryStreamExt as _};
 
 use super::{s3, Inner, Workspace};
+use crate::logs::spool::OutputSpool;
 use crate::model::{
     Job, LogStream, Publisher, RunCommandResult, S3StorageSpec, Spec, StorageSource, StorageSpec,
 };
@@ -109,6 +110,7 @@ pub(super) async fn publish(
     job: &Job,
     ids: &Ids<'_>,
     ws: &Workspace,
+    spool: Option<&OutputSpool>,
     run_output: &RunCommandResult,
 ) -> anyhow::Result<StorageSpec> {
     match job.spec.publisher_spec.kind.unwrap_or(Publisher::Noop) {
@@ -119,7 +121,7 @@ pub(super) async fn publish(
             let file_name = format!("{}.tar.gz", ids.execution);
             let dest = dir.join(&file_name);
             let tmp = dir.join(format!(".{file_name}.partial"));
-            let files = result_files(ws, run_output).await?;
+            let files = result_files(ws, spool, run_output).await?;
             pack(job, ws, files, &tmp).await?;
             tokio::fs::rename(&tmp, &dest).await?;
             Ok(StorageSpec {
@@ -138,7 +140,7 @@ pub(super) async fn publish(
             let params =
                 S3Params::parse(&job.spec.publisher_spec.params).map_err(anyhow::Error::msg)?;
             let client = inner.s3.client(&params.endpoint, &params.region).await;
-            let files = result_files(ws, run_output).await?;
+            let files = result_files(ws, spool, run_output).await?;
             let mut key = params.key_for(ids);
             if params.compress {
                 let tarball = ws.root.join("result.tar.gz");
@@ -163,13 +165,13 @@ pub(super) async fn publish(
             Ok(StorageSpec {
                 storage_source: Some(StorageSource::S3),
                 name: ids.execution.to_owned(),
-                s3: Some(S3StorageSpec {
+                s3: Some(Box::new(S3StorageSpec {
                     bucket: params.bucket,
                     key,
                     endpoint: params.endpoint,
                     region: params.region,
                     ..Default::default()
-                }),
+                })),
                 ..Default::default()
             })
         }
@@ -181,11 +183,12 @@ pub(super) async fn publish(
 /// bounded copies only when the workspace kept none).
 async fn result_files(
     ws: &Workspace,
+    spool: Option<&OutputSpool>,
     run: &RunCommandResult,
 ) -> anyhow::Result<[(&'static str, PathBuf); 3]> {
     let dir = ws.root.join("output");
     tokio::fs::create_dir_all(&dir).await?;
-    let (stdout, stderr) = match &ws.spool {
+    let (stdout, stderr) = match spool {
         Some(spool) => {
             spool.finish()?;
             (spool.path(LogStream::Stdout), spool.path(LogStream::Stderr))

@@ -239,7 +239,7 @@ async fn compressed_s3_publisher_uploads_one_tarball_at_the_key() {
     let state = finished(&p, &id).await;
     assert_eq!(state["State"], "Completed", "{state}");
     let key = format!("archives/{id}.tar.gz");
-    assert_eq!(moto.ls(&b, ""), [key.clone()]);
+    assert_eq!(moto.ls(&b, ""), vec![key.clone()]);
     let files = untar(&moto.get(&b, &key));
     assert_eq!(
         files.keys().map(String::as_str).collect::<Vec<_>>(),
