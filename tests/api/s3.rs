@@ -389,3 +389,53 @@ async fn bad_s3_inputs_and_publisher_params_are_400_naming_the_field() {
         assert!(body.get("code").is_some(), "{body}");
     }
 }
+
+/// Reads `data.txt` from its first preopened directory (the input at `/inputs`) and
+/// prints it.
+const WASM_CAT: &str = r#"(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_open"
+    (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 64) "data.txt")
+  (func (export "_start")
+    (local $err i32)
+    (local.set $err (call $path_open (i32.const 3) (i32.const 0) (i32.const 64) (i32.const 8)
+      (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 32)))
+    (if (local.get $err) (then (call $proc_exit (i32.add (i32.const 100) (local.get $err)))))
+    (i32.store (i32.const 16) (i32.const 1024))
+    (i32.store (i32.const 20) (i32.const 512))
+    (drop (call $fd_read (i32.load (i32.const 32)) (i32.const 16) (i32.const 1) (i32.const 24)))
+    (i32.store (i32.const 0) (i32.const 1024))
+    (i32.store (i32.const 4) (i32.load (i32.const 24)))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#;
+
+#[tokio::test]
+async fn wasm_runs_an_entry_module_from_s3_reading_an_s3_input() {
+    let Some(moto) = Moto::start().await else {
+        return;
+    };
+    let b = bucket_name("wasm");
+    moto.bucket(&b, false);
+    moto.put(&b, "modules/cat.wasm", &wat::parse_str(WASM_CAT).unwrap());
+    moto.put(&b, "in/data.txt", b"read from S3 by Wasm\n");
+    let dir = tempfile::tempdir().unwrap();
+    let p = node(dir.path(), &key_env(dir.path()));
+    let signer = Signer::generate_ed25519();
+    let spec = json!({
+        "Engine": "Wasm",
+        "PublisherSpec": {"Type": "Noop"},
+        "Wasm": {"EntryModule": s3_input(&moto, json!({"Bucket": b, "Key": "modules/cat.wasm"}), "")},
+        "inputs": [s3_input(&moto, json!({"Bucket": b, "Key": "in/data.txt"}), "/inputs")],
+        "Deal": {"Concurrency": 1},
+    });
+    let id = submit(&p, &signer, spec).await;
+    let state = finished(&p, &id).await;
+    assert_eq!(state["State"], "Completed", "{state}");
+    assert_eq!(
+        state["Executions"][0]["RunOutput"]["stdout"],
+        "read from S3 by Wasm\n"
+    );
+}
