@@ -121,6 +121,53 @@ async fn broken_s3_inputs_fail_the_execution_naming_the_object() {
     }
 }
 
+#[tokio::test]
+async fn s3_inputs_of_a_job_share_the_input_size_cap() {
+    let Some(moto) = Moto::start().await else {
+        return;
+    };
+    let b = bucket_name("cap");
+    moto.bucket(&b, false);
+    moto.put(&b, "d/a", &[b'a'; 600]);
+    moto.put(&b, "d/b", &[b'b'; 600]);
+    let dir = tempfile::tempdir().unwrap();
+    let p = node_with(
+        dir.path(),
+        &key_env(dir.path()),
+        &["--max-input-bytes", "1000"],
+    );
+    let signer = Signer::generate_ed25519();
+    let job = |inputs: Value| {
+        let mut spec = sh_job("echo ran");
+        spec["inputs"] = inputs;
+        spec
+    };
+    // Each object fits; one input of both does not, nor do two inputs of one each.
+    let fits = job(json!([s3_input(
+        &moto,
+        json!({"Bucket": b, "Key": "d/a"}),
+        "/a"
+    )]));
+    let state = finished(&p, &submit(&p, &signer, fits).await).await;
+    assert_eq!(state["State"], "Completed", "{state}");
+    for inputs in [
+        json!([s3_input(&moto, json!({"Bucket": b, "Key": "d/"}), "/d")]),
+        json!([
+            s3_input(&moto, json!({"Bucket": b, "Key": "d/a"}), "/a"),
+            s3_input(&moto, json!({"Bucket": b, "Key": "d/b"}), "/b"),
+        ]),
+    ] {
+        let state = finished(&p, &submit(&p, &signer, job(inputs.clone())).await).await;
+        assert_eq!(state["State"], "Error", "{inputs}: {state}");
+        let status = state["Executions"][0]["Status"].as_str().unwrap();
+        assert!(
+            status.contains(&format!("s3://{b}/d/b"))
+                && status.contains("larger than the 1000-byte input limit"),
+            "{status}"
+        );
+    }
+}
+
 /// A job printing well over 64 KiB, with an output holding a nested file.
 fn publishing_job(publisher: Value) -> (Value, String) {
     let script = r#"/usr/bin/seq 1 40000; echo warn >&2; echo done > "$HAKE_OUTPUTS/out/result.txt"; /usr/bin/mkdir "$HAKE_OUTPUTS/out/deep" && echo n > "$HAKE_OUTPUTS/out/deep/n.txt""#;

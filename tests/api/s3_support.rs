@@ -173,8 +173,15 @@ pub fn key_env(dir: &Path) -> Vec<(String, String)> {
 
 /// A hake node with the Exec engine over `dir/data` and `env`.
 pub fn node(dir: &Path, env: &[(String, String)]) -> Proc {
+    node_with(dir, env, &[])
+}
+
+/// [`node`] with `extra` flags.
+pub fn node_with(dir: &Path, env: &[(String, String)], extra: &[&str]) -> Proc {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    serve_with_env(&dir.join("data"), &["--allow-exec"], &env)
+    let mut flags = vec!["--allow-exec"];
+    flags.extend_from_slice(extra);
+    serve_with_env(&dir.join("data"), &flags, &env)
 }
 
 /// Submits `spec` signed by `signer`; the job id (asserts 200).
