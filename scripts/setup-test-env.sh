@@ -239,3 +239,23 @@ ensure_docker_registry() {
 }
 
 ensure_docker_registry
+
+# S3 tests (tests/api/s3*.rs): moto's S3 server and boto3 in .venv-s3. The tests start
+# `moto_server` themselves on a free loopback port and write/check objects with boto3.
+MOTO_PACKAGES="moto[server]==5.2.5 boto3==1.44.8"
+
+make_s3_venv() {
+    local dir=.venv-s3
+    if "$dir/bin/python" -c "import moto, boto3, flask" 2>/dev/null \
+        && [ "$(cat "$dir/.packages" 2>/dev/null)" = "$MOTO_PACKAGES" ]; then
+        return
+    fi
+    log "creating $dir ($MOTO_PACKAGES)"
+    rm -rf "$dir"
+    python3 -m venv "$dir"
+    # shellcheck disable=SC2086 # one word per package
+    "$dir/bin/pip" install --quiet --disable-pip-version-check $MOTO_PACKAGES
+    echo "$MOTO_PACKAGES" >"$dir/.packages"
+}
+
+make_s3_venv

@@ -165,7 +165,7 @@ pub struct ServeConfig {
     #[arg(long, env = "HAKE_LIST_PAGE_CAP", default_value_t = 1000)]
     pub list_page_cap: usize,
 
-    /// Largest Inline or URLDownload input, in bytes.
+    /// Largest Inline or URLDownload input, and most bytes of a job's S3 inputs in all.
     #[arg(long, env = "HAKE_MAX_INPUT_BYTES", default_value_t = 256 * 1024 * 1024)]
     pub max_input_bytes: u64,
 
@@ -217,6 +217,11 @@ pub struct ServeConfig {
     /// Testing only: behave as if the kernel lacked Landlock.
     #[arg(long, env = "HAKE_EXEC_SANDBOX_ASSUME_NO_LANDLOCK", hide = true)]
     pub exec_sandbox_assume_no_landlock: bool,
+
+    /// Most bytes of each of stdout and stderr kept in a published result (Local and S3
+    /// publishers); the rest is cut.
+    #[arg(long, env = "HAKE_MAX_PUBLISHED_OUTPUT_BYTES", default_value_t = 1024 * 1024 * 1024)]
+    pub max_published_output_bytes: u64,
 }
 
 /// Whether Exec jobs are confined by Landlock.

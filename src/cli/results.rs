@@ -1,6 +1,7 @@
 //! `hake results`: lists a job's published results and, with `--download DIR`, fetches
-//! the Local publisher's tarballs and unpacks each into `DIR/<execution id>/` (outputs by
-//! name, plus `stdout`, `stderr` and `exitCode`).
+//! each into `DIR/<execution id>/` (outputs by name, plus `stdout`, `stderr` and
+//! `exitCode`): the Local publisher's tarballs from the server, S3 results from the store
+//! with the user's own AWS configuration (a prefix object by object, a tarball unpacked).
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +14,8 @@ use super::exit::{CliError, CliResult, ExitCode};
 use super::fmt::table;
 use super::jobs::OutputFormat;
 use crate::api::dto::{ResultsResponse, StateRequest};
-use crate::model::PublishedResult;
+use crate::model::{PublishedResult, S3StorageSpec, StorageSource};
+use crate::storage::s3;
 
 /// `hake results`.
 #[derive(Debug, Clone, clap::Args)]
@@ -55,7 +57,12 @@ async fn download_one(client: &Client, r: &PublishedResult, dest: &Path) -> CliR
     }
     file.flush().await.map_err(local)?;
     drop(file);
-    let (tmp2, dest2) = (tmp.clone(), dest.to_path_buf());
+    unpack(&tmp, dest).await
+}
+
+/// Unpacks the tarball at `tmp` into `dest`, then removes it.
+async fn unpack(tmp: &Path, dest: &Path) -> CliResult<()> {
+    let (tmp2, dest2) = (tmp.to_path_buf(), dest.to_path_buf());
     let unpacked = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
         let f = std::fs::File::open(&tmp2)?;
         let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(f));
@@ -65,13 +72,75 @@ async fn download_one(client: &Client, r: &PublishedResult, dest: &Path) -> CliR
     })
     .await
     .map_err(|e| CliError::local(format!("unpacking task failed: {e}")))?;
-    let _ = tokio::fs::remove_file(&tmp).await;
+    let _ = tokio::fs::remove_file(tmp).await;
     unpacked.map_err(|e| {
         CliError::local(format!(
             "cannot unpack the result into {}: {e}",
             dest.display()
         ))
     })
+}
+
+/// Downloads an S3 result into `dest`: every object under a prefix at its relative path,
+/// or a (compressed) single object unpacked.
+async fn download_s3(loc: &S3StorageSpec, dest: &Path) -> CliResult<()> {
+    let client = s3::S3Access::new().client(&loc.endpoint, &loc.region).await;
+    let store = |e: anyhow::Error| CliError::server(format!("{e:#}"));
+    tokio::fs::create_dir_all(dest)
+        .await
+        .map_err(|e| CliError::local(format!("cannot create {}: {e}", dest.display())))?;
+    let mut budget = s3::Budget::new(u64::MAX);
+    match s3::prefix_of(&loc.key) {
+        Some((prefix, base)) => {
+            let keys = s3::list(&client, &loc.bucket, prefix)
+                .await
+                .map_err(store)?;
+            if keys.is_empty() {
+                return Err(CliError::server(format!(
+                    "{}: no objects under this prefix",
+                    s3::url(&loc.bucket, prefix)
+                )));
+            }
+            for key in &keys {
+                let Some(rel) = s3::safe_relative(&key[base.len()..]) else {
+                    return Err(CliError::server(format!(
+                        "{}: the object path cannot be placed under {}",
+                        s3::url(&loc.bucket, key),
+                        dest.display()
+                    )));
+                };
+                let path = dest.join(rel);
+                if let Some(parent) = path.parent() {
+                    tokio::fs::create_dir_all(parent).await.map_err(|e| {
+                        CliError::local(format!("cannot create {}: {e}", parent.display()))
+                    })?;
+                }
+                let get = s3::Get {
+                    bucket: &loc.bucket,
+                    key,
+                    version_id: None,
+                    sha256: None,
+                };
+                s3::download(&client, &get, &path, &mut budget)
+                    .await
+                    .map_err(store)?;
+            }
+            Ok(())
+        }
+        None => {
+            let tmp = dest.join(".hake-download.tar.gz");
+            let get = s3::Get {
+                bucket: &loc.bucket,
+                key: &loc.key,
+                version_id: None,
+                sha256: None,
+            };
+            s3::download(&client, &get, &tmp, &mut budget)
+                .await
+                .map_err(store)?;
+            unpack(&tmp, dest).await
+        }
+    }
 }
 
 /// Runs `hake results`.
@@ -90,7 +159,7 @@ pub async fn run_results(client: &Client, args: &ResultsArgs) -> CliResult<ExitC
         let fetchable: Vec<&PublishedResult> = resp
             .results
             .iter()
-            .filter(|r| !r.data.url.is_empty())
+            .filter(|r| !r.data.url.is_empty() || r.data.s3.is_some())
             .collect();
         if fetchable.is_empty() {
             return Err(CliError::server(format!(
@@ -105,7 +174,10 @@ pub async fn run_results(client: &Client, args: &ResultsArgs) -> CliResult<ExitC
                 r.data.name.clone()
             };
             let dest = dir.join(&name);
-            download_one(client, r, &dest).await?;
+            match (&r.data.storage_source, &r.data.s3) {
+                (Some(StorageSource::S3), Some(loc)) => download_s3(loc, &dest).await?,
+                _ => download_one(client, r, &dest).await?,
+            }
             downloaded.push((name, dest));
         }
     }
@@ -139,6 +211,8 @@ pub async fn run_results(client: &Client, args: &ResultsArgs) -> CliResult<ExitC
                             .unwrap_or_else(|| "-".into());
                         let location = if !r.data.url.is_empty() {
                             r.data.url.clone()
+                        } else if let Some(loc) = &r.data.s3 {
+                            s3::url(&loc.bucket, &loc.key)
                         } else if !r.data.cid.is_empty() {
                             r.data.cid.clone()
                         } else {

@@ -114,8 +114,19 @@ impl Jobs {
             reason.clone(),
         ));
 
-        let workspace = match self.inner.storage.prepare(&job, &execution_id).await {
-            Ok(ws) => Some(Arc::new(ws)),
+        let storage = &self.inner.storage;
+        let prepared = match storage.prepare(&job, &execution_id).await {
+            Ok(ws) => match storage.output_spool(&job, &ws).await {
+                Ok(spool) => Ok((Arc::new(ws), spool)),
+                Err(e) => {
+                    let _ = ws.cleanup().await;
+                    Err(e)
+                }
+            },
+            Err(e) => Err(e),
+        };
+        let (ws, spool) = match prepared {
+            Ok(prepared) => prepared,
             Err(e) => {
                 let outcome = Outcome::Failed {
                     run_output: RunCommandResult {
@@ -130,7 +141,6 @@ impl Jobs {
                 return;
             }
         };
-        let ws = workspace.expect("workspace prepared");
         let engine = job.spec.engine.and_then(|k| self.inner.engines.get(k));
         let (status, notes) = StatusSink::channel();
         let notes_done = CancellationToken::new();
@@ -146,7 +156,7 @@ impl Jobs {
                     job: job.clone(),
                     execution_id: execution_id.clone(),
                     workspace: ws.clone(),
-                    logs: sink.clone(),
+                    logs: sink.with_spool(spool.clone()),
                     stop: stop.clone(),
                     kill_grace: Duration::from_secs(self.inner.config.kill_grace_secs),
                     status,
@@ -189,7 +199,14 @@ impl Jobs {
                 match self
                     .inner
                     .storage
-                    .publish(&job, &execution_id, &ws, &run_output)
+                    .publish(
+                        &job,
+                        &execution_id,
+                        &self.inner.node_id,
+                        &ws,
+                        spool.as_deref(),
+                        &run_output,
+                    )
                     .await
                 {
                     Ok(published) => Some(Outcome::Completed {

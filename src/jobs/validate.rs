@@ -33,10 +33,10 @@ pub fn spec(spec: &Spec) -> Result<(), String> {
         ));
     }
     match spec.publisher_spec.kind {
-        None | Some(Publisher::Noop) | Some(Publisher::Local) => {}
+        None | Some(Publisher::Noop) | Some(Publisher::Local) | Some(Publisher::S3) => {}
         Some(p) => {
             return Err(format!(
-                "publisher {p} is not supported by this node (supported: Noop, Local)"
+                "publisher {p} is not supported by this node (supported: Noop, Local, S3)"
             ))
         }
     }
@@ -85,7 +85,7 @@ pub fn output_name(output: &StorageSpec) -> String {
 
 /// Checks that an input names a source hake can fetch.
 pub fn storage_source(s: &StorageSpec, field: &str) -> Result<StorageSource, String> {
-    const SUPPORTED: &str = "Inline, URLDownload, LocalDirectory";
+    const SUPPORTED: &str = "Inline, URLDownload, LocalDirectory, S3";
     match s.storage_source {
         None => Err(format!(
             "{field}.StorageSource is required (supported: {SUPPORTED})"
@@ -93,9 +93,11 @@ pub fn storage_source(s: &StorageSpec, field: &str) -> Result<StorageSource, Str
         Some(
             src @ (StorageSource::Inline
             | StorageSource::UrlDownload
-            | StorageSource::LocalDirectory),
+            | StorageSource::LocalDirectory
+            | StorageSource::S3),
         ) => {
             let needs = match src {
+                StorageSource::S3 if s.s3.is_none() => Some("S3"),
                 StorageSource::LocalDirectory if s.source_path.is_empty() => Some("SourcePath"),
                 StorageSource::Inline | StorageSource::UrlDownload if s.url.is_empty() => {
                     Some("URL")

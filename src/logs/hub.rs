@@ -92,7 +92,7 @@ impl LogHub {
             self.inner.metrics.clone(),
         ));
         self.map().insert(execution_id.to_owned(), log.clone());
-        LogSink { log }
+        LogSink { log, spool: None }
     }
 
     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<ExecLog>>> {
@@ -228,6 +228,8 @@ fn decode(execution_id: &str, c: crate::store::StoredLogChunk, from: u64) -> Per
 #[derive(Debug, Clone)]
 pub struct LogSink {
     log: Arc<ExecLog>,
+    /// Where the complete output is kept for publishing, if anywhere.
+    spool: Option<Arc<super::spool::OutputSpool>>,
 }
 
 impl LogSink {
@@ -235,6 +237,17 @@ impl LogSink {
     /// than 64 KiB lines are split.
     pub fn write(&self, stream: LogStream, bytes: &[u8]) {
         self.log.write(stream, bytes);
+        if let Some(spool) = &self.spool {
+            spool.write(stream, bytes);
+        }
+    }
+
+    /// This sink, also copying every byte into `spool` (when given).
+    pub fn with_spool(&self, spool: Option<Arc<super::spool::OutputSpool>>) -> LogSink {
+        LogSink {
+            log: self.log.clone(),
+            spool,
+        }
     }
 
     /// Emits the stream's unterminated last line, if any.

@@ -2,7 +2,8 @@
 //! records live in a bounded [`ring::Ring`] per live execution, records evicted from it
 //! are sealed into chunks ([`chunk`]) that the persister writes to SQLite in batches, and
 //! [`stream`] serves them to followers (history from the database, then the ring, then
-//! live). The sink also keeps the bounded stdout/stderr copies that end up in `RunOutput`.
+//! live). The sink also keeps the bounded stdout/stderr copies that end up in `RunOutput`,
+//! and (for executions that publish) copies the complete streams into a [`spool`].
 
 pub mod chunk;
 pub mod exec_log;
@@ -12,6 +13,7 @@ mod persist;
 pub mod record;
 pub mod ring;
 pub mod slots;
+pub mod spool;
 pub mod stream;
 #[cfg(test)]
 mod tests;

@@ -317,10 +317,9 @@ pub struct StorageSpec {
     /// URL (URLDownload; Inline takes a data URL).
     #[serde(rename = "URL", default, skip_serializing_if = "String::is_empty")]
     pub url: String,
-    /// S3 location.
+    /// S3 location (StorageSource `S3`).
     #[serde(rename = "S3", default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub s3: Option<serde_json::Value>,
+    pub s3: Option<Box<S3StorageSpec>>,
     /// Repository URL.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub repo: String,
@@ -336,6 +335,40 @@ pub struct StorageSpec {
     /// Free-form metadata.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, String>,
+}
+
+/// An object (or, with a Key ending in `/` or `*`, every object under a prefix) in an S3
+/// bucket, named as Bacalhau names it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct S3StorageSpec {
+    /// The bucket.
+    #[serde(default)]
+    pub bucket: String,
+    /// The object key, or a prefix when it ends in `/` or `*`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub key: String,
+    /// Base64 (or hex) SHA-256 the object must have (single keys only).
+    #[serde(
+        rename = "ChecksumSHA256",
+        alias = "Checksum",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub checksum_sha256: String,
+    /// The object version to read (single keys only).
+    #[serde(
+        rename = "VersionID",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub version_id: String,
+    /// An S3-compatible endpoint URL (path-style addressing); AWS when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub endpoint: String,
+    /// The region; the node's AWS configuration (else `us-east-1`) when empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub region: String,
 }
 
 /// The state of a job and its executions.

@@ -1,5 +1,6 @@
 //! Input sources: Inline (a data URL, or plain text), URLDownload (size-capped, with a
-//! timeout) and LocalDirectory (only under the allowed roots).
+//! timeout), LocalDirectory (only under the allowed roots) and S3 (an object or every
+//! object under a prefix; all S3 objects of a job together within the input size cap).
 
 use std::path::{Path, PathBuf};
 
@@ -7,6 +8,7 @@ use anyhow::{bail, Context as _};
 use futures::StreamExt;
 use tokio::io::AsyncWriteExt;
 
+use super::s3::{self, Budget};
 use super::{Inner, Mount};
 use crate::jobs::validate;
 use crate::model::{StorageSource, StorageSpec};
@@ -41,9 +43,60 @@ pub(super) fn validate(inner: &Inner, s: &StorageSpec, field: &str) -> Result<()
                 ));
             }
         }
+        StorageSource::S3 => validate_s3(s, field)?,
         other => return Err(format!("{field}: storage source {other} is not supported")),
     }
     Ok(())
+}
+
+/// Submit-time checks of an S3 input: what can be known without asking the store.
+fn validate_s3(s: &StorageSpec, field: &str) -> Result<(), String> {
+    let Some(spec) = &s.s3 else {
+        return Err(format!("{field}.S3 is required for S3 storage"));
+    };
+    if spec.bucket.is_empty() {
+        return Err(format!("{field}.S3.Bucket is required"));
+    }
+    if spec.bucket.contains('/') {
+        return Err(format!(
+            "{field}.S3.Bucket {:?} is not a bucket name",
+            spec.bucket
+        ));
+    }
+    validate_endpoint(&spec.endpoint, &format!("{field}.S3.Endpoint"))?;
+    let prefix = s3::prefix_of(&spec.key).is_some();
+    if prefix && !spec.version_id.is_empty() {
+        return Err(format!(
+            "{field}.S3.VersionID applies to a single key, but Key {:?} is a prefix",
+            spec.key
+        ));
+    }
+    if !spec.checksum_sha256.is_empty() {
+        if prefix {
+            return Err(format!(
+                "{field}.S3.ChecksumSHA256 applies to a single key, but Key {:?} is a prefix",
+                spec.key
+            ));
+        }
+        s3::decode_sha256(&spec.checksum_sha256)
+            .map_err(|e| format!("{field}.S3.ChecksumSHA256 {:?}: {e}", spec.checksum_sha256))?;
+    }
+    Ok(())
+}
+
+/// An S3 Endpoint is empty (AWS) or an http(s) URL.
+pub(super) fn validate_endpoint(endpoint: &str, field: &str) -> Result<(), String> {
+    if endpoint.is_empty() {
+        return Ok(());
+    }
+    match url::Url::parse(endpoint) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(()),
+        Ok(u) => Err(format!(
+            "{field} must be http or https (got {})",
+            u.scheme()
+        )),
+        Err(e) => Err(format!("{field} {endpoint:?}: {e}")),
+    }
 }
 
 /// The canonical source of a LocalDirectory input, and whether its root is writable.
@@ -104,6 +157,7 @@ pub(super) async fn fetch_input(
     inner: &Inner,
     s: &StorageSpec,
     inputs_root: &Path,
+    budget: &mut Budget,
 ) -> anyhow::Result<Mount> {
     let host = inputs_root.join(relative(&s.path));
     if let Some(parent) = host.parent() {
@@ -137,6 +191,10 @@ pub(super) async fn fetch_input(
                 read_only: !(s.read_write && writable),
             });
         }
+        Some(StorageSource::S3) => {
+            tokio::fs::create_dir_all(&host).await?;
+            fetch_s3(inner, s, &host, budget).await?;
+        }
         other => bail!("storage source {other:?} is not supported"),
     }
     Ok(Mount {
@@ -144,6 +202,63 @@ pub(super) async fn fetch_input(
         target: s.path.clone(),
         read_only: true,
     })
+}
+
+/// Fetches an S3 input into the directory `dir`: a single key as a file named after its
+/// last segment, a prefix as every object under it at its path relative to the prefix.
+async fn fetch_s3(
+    inner: &Inner,
+    s: &StorageSpec,
+    dir: &Path,
+    budget: &mut Budget,
+) -> anyhow::Result<()> {
+    let spec = s.s3.as_ref().context("the S3 input has no S3 object")?;
+    let client = inner.s3.client(&spec.endpoint, &spec.region).await;
+    let bucket = spec.bucket.as_str();
+    let Some((prefix, base)) = s3::prefix_of(&spec.key) else {
+        let name = spec
+            .key
+            .rsplit('/')
+            .next()
+            .filter(|n| !n.is_empty() && *n != "." && *n != "..")
+            .unwrap_or("object");
+        let sha256 = if spec.checksum_sha256.is_empty() {
+            None
+        } else {
+            Some(s3::decode_sha256(&spec.checksum_sha256).map_err(anyhow::Error::msg)?)
+        };
+        let get = s3::Get {
+            bucket,
+            key: &spec.key,
+            version_id: (!spec.version_id.is_empty()).then_some(spec.version_id.as_str()),
+            sha256,
+        };
+        return s3::download(&client, &get, &dir.join(name), budget).await;
+    };
+    let keys = s3::list(&client, bucket, prefix).await?;
+    if keys.is_empty() {
+        bail!("{}: no objects under this prefix", s3::url(bucket, prefix));
+    }
+    for key in &keys {
+        let rel = s3::safe_relative(&key[base.len()..]).with_context(|| {
+            format!(
+                "{}: the object path cannot be placed under the input directory",
+                s3::url(bucket, key)
+            )
+        })?;
+        let dest = dir.join(rel);
+        if let Some(parent) = dest.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        let get = s3::Get {
+            bucket,
+            key,
+            version_id: None,
+            sha256: None,
+        };
+        s3::download(&client, &get, &dest, budget).await?;
+    }
+    Ok(())
 }
 
 async fn download(inner: &Inner, url: &str, dest: &Path) -> anyhow::Result<()> {
@@ -196,6 +311,28 @@ pub(super) async fn read_all(inner: &Inner, s: &StorageSpec) -> anyhow::Result<V
             Ok(tokio::fs::read(&p)
                 .await
                 .with_context(|| format!("reading {}", p.display()))?)
+        }
+        Some(StorageSource::S3) => {
+            let is_prefix =
+                s.s3.as_ref()
+                    .is_some_and(|o| s3::prefix_of(&o.key).is_some());
+            if is_prefix {
+                bail!("an S3 module must name a single key, not a prefix");
+            }
+            let dir = tempfile_dir(inner).await?;
+            let r = async {
+                let mut budget = Budget::new(inner.config.max_input_bytes);
+                fetch_s3(inner, s, &dir, &mut budget).await?;
+                let mut entries = tokio::fs::read_dir(&dir).await?;
+                let entry = entries
+                    .next_entry()
+                    .await?
+                    .context("the S3 module is missing")?;
+                Ok(tokio::fs::read(entry.path()).await?)
+            }
+            .await;
+            let _ = tokio::fs::remove_dir_all(&dir).await;
+            r
         }
         other => bail!("storage source {other:?} is not supported"),
     }

@@ -3,12 +3,16 @@
 
 mod inputs;
 mod publish;
+pub mod s3;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use anyhow::Context as _;
+
 use crate::config::ServeConfig;
-use crate::model::{Job, RunCommandResult, Spec, StorageSpec};
+use crate::logs::spool::OutputSpool;
+use crate::model::{Job, Publisher, RunCommandResult, Spec, StorageSpec};
 
 /// A directory bound into an execution.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +66,8 @@ struct Inner {
     allowed_roots: Vec<AllowedRoot>,
     /// The canonical data dir, which no input may overlap.
     data_dir: PathBuf,
+    /// S3 clients from the node's AWS configuration.
+    s3: s3::S3Access,
 }
 
 /// A `--allowed-input-dir` root.
@@ -116,12 +122,15 @@ impl Storage {
                 http,
                 allowed_roots,
                 data_dir,
+                s3: s3::S3Access::new(),
             }),
         }
     }
 
-    /// Submit-time checks of every input (and the Wasm entry module).
+    /// Submit-time checks of every input, the Wasm entry module and the publisher's
+    /// parameters.
     pub fn validate_inputs(&self, spec: &Spec) -> Result<(), String> {
+        publish::validate(spec)?;
         for (i, input) in spec.inputs.iter().enumerate() {
             self.validate_source(input, &format!("inputs[{i}]"))?;
         }
@@ -174,20 +183,46 @@ impl Storage {
         }
     }
 
+    /// Where the complete stdout and stderr of the execution are kept for its published
+    /// result (`root/output`), when the job publishes; `None` for Noop.
+    pub async fn output_spool(
+        &self,
+        job: &Job,
+        ws: &Workspace,
+    ) -> anyhow::Result<Option<Arc<OutputSpool>>> {
+        if matches!(job.spec.publisher_spec.kind, None | Some(Publisher::Noop)) {
+            return Ok(None);
+        }
+        let dir = ws.root.join("output");
+        let cap = self.inner.config.max_published_output_bytes;
+        let spool = tokio::task::spawn_blocking(move || OutputSpool::create(&dir, cap))
+            .await?
+            .context("creating the output spool")?;
+        Ok(Some(Arc::new(spool)))
+    }
+
     /// Reads a whole StorageSpec into memory (the Wasm entry module).
     pub async fn read_all(&self, spec: &StorageSpec) -> anyhow::Result<Vec<u8>> {
         inputs::read_all(&self.inner, spec).await
     }
 
-    /// Publishes the outputs of a completed execution with the job's publisher.
+    /// Publishes the outputs of a completed execution of this node with the job's
+    /// publisher.
     pub async fn publish(
         &self,
         job: &Job,
         execution_id: &str,
+        node_id: &str,
         ws: &Workspace,
+        spool: Option<&OutputSpool>,
         run_output: &RunCommandResult,
     ) -> anyhow::Result<StorageSpec> {
-        publish::publish(&self.inner, job, execution_id, ws, run_output).await
+        let ids = publish::Ids {
+            job: &job.metadata.id,
+            execution: execution_id,
+            node: node_id,
+        };
+        publish::publish(&self.inner, job, &ids, ws, spool, run_output).await
     }
 
     fn validate_source(&self, s: &StorageSpec, field: &str) -> Result<(), String> {
@@ -209,8 +244,9 @@ async fn fill(
             return Err((ws, e.into()));
         }
     }
+    let mut budget = s3::Budget::new(inner.config.max_input_bytes);
     for input in &job.spec.inputs {
-        match inputs::fetch_input(inner, input, &ws.inputs_root).await {
+        match inputs::fetch_input(inner, input, &ws.inputs_root, &mut budget).await {
             Ok(m) => ws.inputs.push(m),
             Err(e) => return Err((ws, e)),
         }
