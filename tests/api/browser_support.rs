@@ -61,6 +61,11 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium; `None` (after saying why) when they
     /// are not installed outside CI.
     pub async fn start() -> Option<Browser> {
+        Self::start_with(&[]).await
+    }
+
+    /// As [`Browser::start`], with extra Chromium flags.
+    pub async fn start_with(extra: &[&str]) -> Option<Browser> {
         if let Some(why) = missing() {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
                 panic!("browser tests cannot run in CI: {why}");
@@ -107,6 +112,7 @@ impl Browser {
         if root {
             args.push("--no-sandbox");
         }
+        args.extend_from_slice(extra);
         let caps = json!({
             "browserName": "chrome",
             "goog:chromeOptions": { "binary": CHROMIUM, "args": args },

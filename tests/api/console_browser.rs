@@ -68,7 +68,9 @@ async fn logs_appear_while_the_job_runs_then_follow_with_stderr_marked_and_an_en
             "echo MARK1; while [ ! -f {} ]; do sleep 0.05; done; echo MARK2; echo ERR1 >&2",
             go.display()
         );
-        let id = app.submit_ok(sh(&script)).await;
+        let mut spec = sh(&script);
+        spec["Annotations"] = json!(["nightly", "etl"]);
+        let id = app.submit_ok(spec).await;
         b.open(&app, &format!("/ui/jobs/{id}")).await;
         b.wait_js(
             "document.querySelector('#logs').textContent.includes('MARK1')",
@@ -87,6 +89,14 @@ async fn logs_appear_while_the_job_runs_then_follow_with_stderr_marked_and_an_en
                 .await,
             json!(false)
         );
+        // A dropped connection: the page reconnects and resumes after the last seq it has.
+        b.js("window.hakeConsole.dropLogStream(); return 1;").await;
+        b.wait_js(
+            "window.hakeConsole.reconnects === 1 && \
+             document.querySelector('#log-status').textContent === 'following'",
+            20,
+        )
+        .await;
         std::fs::write(&go, "").unwrap();
         let end = b.wait_css("#logs [data-log-end]", 30).await;
         assert_eq!(
@@ -130,6 +140,14 @@ async fn logs_appear_while_the_job_runs_then_follow_with_stderr_marked_and_an_en
                 .await,
             json!(1)
         );
+        assert_eq!(
+            b.js("return window.hakeConsole.reconnects;").await,
+            json!(1)
+        );
+        // The README's screenshot: HAKE_CONSOLE_SCREENSHOT=docs/console-job.png.
+        if let Some(path) = std::env::var_os("HAKE_CONSOLE_SCREENSHOT") {
+            std::fs::write(&path, b.client.screenshot().await.unwrap()).unwrap();
+        }
     })
     .await;
 }
@@ -274,6 +292,45 @@ async fn markup_in_annotations_and_logs_is_shown_as_text_and_never_runs() {
             .await,
             json!([null, null, null, 0])
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn on_a_plain_http_origin_that_is_not_local_signed_actions_are_off_and_the_page_says_why() {
+    // console.test resolves to the test server, but is not a secure context as
+    // 127.0.0.1 is.
+    let Some(b) = Browser::start_with(&["--host-resolver-rules=MAP console.test 127.0.0.1"]).await
+    else {
+        return;
+    };
+    let app = spawn_app().await;
+    let id = app.submit_ok(sh("sleep 30")).await;
+    let origin = format!("http://console.test:{}", app.addr.port());
+    b.run("insecure_origin", async {
+        b.client
+            .goto(&format!("{origin}/ui/jobs/{id}"))
+            .await
+            .unwrap();
+        b.wait_js("document.body.dataset.ready === 'true'", 10).await;
+        let notice = b
+            .js("const n = document.querySelector('#signing-off'); return [n.hidden, n.textContent];")
+            .await;
+        assert_eq!(notice[0], json!(false), "{notice}");
+        assert!(
+            notice[1].as_str().unwrap().contains("not a secure context"),
+            "{notice}"
+        );
+        let cancel = b.wait_css("[data-action=cancel]", 10).await;
+        assert_eq!(cancel.attr("disabled").await.unwrap().as_deref(), Some("true"));
+        b.client.goto(&format!("{origin}/ui/keys")).await.unwrap();
+        b.wait_js("document.body.dataset.ready === 'true'", 10).await;
+        assert_eq!(
+            b.js("return document.querySelector('[data-action=save-key]').disabled;")
+                .await,
+            json!(true)
+        );
+        app.cancel_as(&app.signer, &id, "done").await;
     })
     .await;
 }

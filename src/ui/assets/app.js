@@ -283,6 +283,7 @@
     const status = $("#log-status");
     let lastSeq = -1, ended = false;
     return {
+      interrupted: false,
       get lastSeq() { return lastSeq; },
       get ended() { return ended; },
       status(text) { setText(status, text); },
@@ -305,6 +306,8 @@
             g.textContent = "[log records " + f.Gap.From + "–" + f.Gap.To + " were dropped by the server]";
             frag.append(g);
           } else if (f.End) {
+            // A server going down is not the end of the log: reconnect and resume.
+            if (f.End.Reason === "server_shutdown") { this.interrupted = true; continue; }
             ended = true;
             const e = document.createElement("div");
             e.className = "line end";
@@ -329,8 +332,12 @@
       if (view.lastSeq >= 0) payload.AfterSeq = view.lastSeq;
       view.status(attempt ? "reconnecting…" : "connecting…");
       let resp;
+      const abort = new AbortController();
+      // Drops the connection as a network failure would (the page then resumes by seq).
+      window.hakeConsole.dropLogStream = () => abort.abort();
       try {
         resp = await fetch(API + "/logs", {
+          signal: abort.signal,
           method: "POST",
           headers: { "Content-Type": "application/json", Accept: "application/x-ndjson" },
           body: await signedBody(key, "logs", payload),
@@ -364,11 +371,13 @@
             const frames = [];
             for (const l of lines) if (l.trim()) frames.push(JSON.parse(l));
             view.frames(frames);
-            if (view.ended) break;
+            if (view.ended || view.interrupted) break;
           }
         } catch (_) { /* the connection broke: resume below */ }
       }
       if (view.ended) break;
+      view.interrupted = false;
+      window.hakeConsole.reconnects = (window.hakeConsole.reconnects || 0) + 1;
       attempt++;
       const wait = Math.min(10, 2 ** (attempt - 1));
       view.status("connection lost; retrying in " + wait + " s");
