@@ -334,3 +334,31 @@ async fn on_a_plain_http_origin_that_is_not_local_signed_actions_are_off_and_the
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_key_that_does_not_own_the_job_gets_no_logs_or_cancel_and_a_reason() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let stranger = Signer::generate_ed25519();
+    let id = app.submit_ok(sh("sleep 30")).await;
+    b.run("not_owner", async {
+        b.import_key(&app, &stranger.to_pem(), &stranger.client_id())
+            .await;
+        b.open(&app, &format!("/ui/jobs/{id}")).await;
+        let status = b
+            .js("return document.querySelector('#log-status').textContent;")
+            .await;
+        assert!(status.as_str().unwrap().contains("owner only"), "{status}");
+        let cancel = b.wait_css("[data-action=cancel]", 10).await;
+        assert_eq!(
+            cancel.attr("disabled").await.unwrap().as_deref(),
+            Some("true")
+        );
+        let why = cancel.attr("title").await.unwrap().unwrap_or_default();
+        assert!(why.contains("owner"), "{why}");
+        app.cancel_as(&app.signer, &id, "done").await;
+    })
+    .await;
+}

@@ -404,6 +404,11 @@
     const btn = $("[data-action=cancel]");
     if (!btn) return;
     if (!key) { btn.disabled = true; btn.title = $("#signing-off").textContent; return; }
+    if (key.clientId !== $("#job").dataset.owner) {
+      btn.disabled = true;
+      btn.title = "Only the job's owner can cancel it; your key is not the owner's.";
+      return;
+    }
     btn.disabled = false;
     btn.addEventListener("click", async () => {
       if (!confirm("Cancel job " + jobId + "?")) return;
@@ -424,6 +429,10 @@
     wrap.addEventListener("change", () => $("#logs").classList.toggle("wrap", wrap.checked));
     const view = logView();
     if (!key) { view.status($("#signing-off").textContent); return; }
+    if (key.clientId !== $("#job").dataset.owner) {
+      view.status("Logs are shown to the job's owner only; your key is not the owner's.");
+      return;
+    }
     const dl = $("[data-action=download-log]");
     dl.disabled = false;
     dl.addEventListener("click", () => downloadLog(key, jobId).catch((e) => setText($("#log-status"), String(e))));
