@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -269,10 +269,5 @@ pub async fn spec_json(body: String) -> Result<Response, ApiError> {
             "the spec must be a mapping of fields (JSON object or YAML mapping)",
         ));
     }
-    let mut resp = Json(spec).into_response();
-    resp.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    Ok((StatusCode::OK, resp).into_response())
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(spec)).into_response())
 }

@@ -149,7 +149,10 @@ impl Browser {
             .json()
             .await
             .expect("log JSON");
-        resp["value"].as_array().cloned().unwrap_or_default()
+        resp["value"]
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| panic!("chromedriver's log endpoint answered {resp}"))
     }
 
     /// Runs a test body; on failure saves a screenshot and the page's HTML, then fails.

@@ -362,3 +362,71 @@ async fn a_key_that_does_not_own_the_job_gets_no_logs_or_cancel_and_a_reason() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_console_error_check_sees_what_the_page_logs() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    b.run("console_probe", async {
+        b.open(&app, "/ui/nodes").await;
+        b.js("console.error('probe-error'); return 1;").await;
+        let logged = b.console().await;
+        assert!(
+            logged.iter().any(|e| e["level"] == "SEVERE"
+                && e["message"].as_str().unwrap().contains("probe-error")),
+            "{logged:?}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn auto_scroll_follows_the_log_and_pauses_while_the_reader_is_further_up() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let go = dir.path().join("go");
+    b.run("auto_scroll", async {
+        b.import_key(&app, &app.signer.to_pem(), &app.signer.client_id())
+            .await;
+        let script = format!(
+            "i=0; while [ $i -lt 150 ]; do echo line $i; i=$((i+1)); done; \
+             while [ ! -f {} ]; do sleep 0.05; done; echo LAST",
+            go.display()
+        );
+        let id = app.submit_ok(sh(&script)).await;
+        b.open(&app, &format!("/ui/jobs/{id}")).await;
+        b.wait_js(
+            "document.querySelectorAll('#logs .line').length === 150",
+            20,
+        )
+        .await;
+        // Following: the newest line is in view.
+        b.wait_js(
+            "(() => { const l = document.querySelector('#logs'); \
+              return l.scrollTop > 0 && l.scrollHeight - l.scrollTop - l.clientHeight < 8; })()",
+            10,
+        )
+        .await;
+        // The reader scrolls up; new lines must not pull the view back down.
+        b.js("document.querySelector('#logs').scrollTop = 0; return 1;")
+            .await;
+        std::fs::write(&go, "").unwrap();
+        b.wait_css("#logs [data-log-end]", 30).await;
+        assert!(b
+            .js("return document.querySelector('#logs').textContent.includes('LAST');")
+            .await
+            .as_bool()
+            .unwrap());
+        assert_eq!(
+            b.js("return document.querySelector('#logs').scrollTop;")
+                .await,
+            json!(0)
+        );
+    })
+    .await;
+}
