@@ -112,7 +112,7 @@ async fn jobs_page_pages_with_next_links() {
 }
 
 #[tokio::test]
-async fn a_bad_state_filter_is_a_400_page_that_says_why() {
+async fn a_bad_state_filter_or_page_token_is_a_400_page_that_says_why() {
     let app = spawn_app().await;
     let (status, h, body) = page(&app, "/ui/?state=Sleeping").await;
     assert_console_html(status, &h, StatusCode::BAD_REQUEST, &body);
@@ -120,6 +120,9 @@ async fn a_bad_state_filter_is_a_400_page_that_says_why() {
         body.contains("Sleeping") && body.contains("InProgress"),
         "{body}"
     );
+    let (status, h, body) = page(&app, "/ui/?next=not-a-token").await;
+    assert_console_html(status, &h, StatusCode::BAD_REQUEST, &body);
+    assert!(body.contains("not a token this server issued"), "{body}");
 }
 
 #[tokio::test]
