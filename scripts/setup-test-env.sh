@@ -259,3 +259,21 @@ make_s3_venv() {
 }
 
 make_s3_venv
+
+# The web console's browser tests drive Debian's headless Chromium through chromedriver.
+ensure_chromium() {
+    if [ -x /usr/bin/chromium ] && command -v chromedriver >/dev/null 2>&1; then
+        return 0
+    fi
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        log "installing chromium and chromium-driver (the web console's browser tests)"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    elif [ "${CI:-}" = "true" ]; then
+        log "CI=true and chromium is missing (cannot apt-get install it here): failing"
+        return 1
+    else
+        log "chromium is missing: the web console's browser tests will skip"
+    fi
+}
+
+ensure_chromium

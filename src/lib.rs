@@ -19,6 +19,7 @@ pub mod storage;
 pub mod store;
 pub mod telemetry;
 pub mod time;
+pub mod ui;
 
 pub use app::App;
 pub use config::ServeConfig;

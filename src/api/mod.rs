@@ -105,6 +105,8 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.yaml", get(openapi::serve_yaml))
         .route("/openapi.json", get(openapi::serve_json))
         .route("/docs", get(openapi::docs_page))
+        .route("/", get(crate::ui::root))
+        .merge(crate::ui::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -155,7 +157,8 @@ async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response {
     resp
 }
 
-async fn not_found(req: Request) -> ApiError {
+/// The 404 of every unknown route.
+pub(crate) async fn not_found(req: Request) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "route-not-found",

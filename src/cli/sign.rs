@@ -56,13 +56,16 @@ pub fn read_spec(path: &PathBuf) -> anyhow::Result<Value> {
     } else {
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
     };
-    let v: Value = match serde_json::from_str(&text) {
+    parse_spec(&text, &path.display().to_string())
+}
+
+/// Parses spec text (JSON or YAML; a bare Spec or a payload with `Spec`); `origin` names
+/// the text in the error.
+pub fn parse_spec(text: &str, origin: &str) -> anyhow::Result<Value> {
+    let v: Value = match serde_json::from_str(text) {
         Ok(v) => v,
-        Err(json_err) => serde_norway::from_str(&text).map_err(|yaml_err| {
-            anyhow::anyhow!(
-                "{} is neither JSON ({json_err}) nor YAML ({yaml_err})",
-                path.display()
-            )
+        Err(json_err) => serde_norway::from_str(text).map_err(|yaml_err| {
+            anyhow::anyhow!("{origin} is neither JSON ({json_err}) nor YAML ({yaml_err})")
         })?,
     };
     Ok(match v.get("Spec") {

@@ -41,3 +41,8 @@ mod signals;
 mod submit;
 mod walkthrough;
 mod wasm;
+
+// The web console.
+mod browser_support;
+mod console;
+mod console_browser;
