@@ -16,11 +16,11 @@ use tokio_util::sync::CancellationToken;
 use crate::api::{self, error::ApiError, AppState};
 use crate::config::{DockerMode, ServeConfig};
 use crate::engines::{self, docker::DockerEngine, Engines};
-use crate::jobs::Jobs;
+use crate::jobs::{JobSettings, Jobs};
 use crate::logs::StreamSlots;
 use crate::logs::{hub::RingLimits, LogHub};
 use crate::metrics::Metrics;
-use crate::storage::Storage;
+use crate::storage::{Storage, StorageSettings};
 use crate::store::{redact, DatabaseKind, Store, StoreOptions};
 
 /// Everything the handlers share.
@@ -115,7 +115,13 @@ impl Server {
         let node_id = node_id(&config.data_dir)?;
 
         let store = open_store(&config).await?;
-        let storage = Storage::new(config.clone());
+        let storage = Storage::new(StorageSettings {
+            data_dir: config.data_dir.clone(),
+            public_url: config.public_url(),
+            allowed_input_dirs: config.allowed_input_dirs.clone(),
+            max_input_bytes: config.max_input_bytes,
+            max_published_output_bytes: config.max_published_output_bytes,
+        });
         let metrics = Arc::new(Metrics::new());
         let logs = LogHub::new(
             RingLimits {
@@ -130,7 +136,14 @@ impl Server {
         tracing::info!(engines = ?engines.names(), "engines enabled");
         let jobs = Jobs::new(
             store,
-            config.clone(),
+            JobSettings {
+                max_concurrent: config.max_concurrent(),
+                default_timeout_secs: config.default_timeout_secs,
+                list_page_cap: config.list_page_cap,
+                output_capture_bytes: config.output_capture_bytes,
+                kill_grace: Duration::from_secs(config.kill_grace_secs),
+                freshness_window: Duration::from_secs(config.freshness_window_secs),
+            },
             node_id,
             engines,
             storage.clone(),

@@ -18,9 +18,10 @@ impl Jobs {
     pub(super) fn nonce_expiry(&self) -> i64 {
         let window_ns = self
             .inner
-            .config
-            .freshness_window_secs
-            .saturating_mul(2_000_000_000);
+            .settings
+            .freshness_window
+            .as_nanos()
+            .saturating_mul(2);
         time::to_nanos(time::now()).saturating_add(i64::try_from(window_ns).unwrap_or(i64::MAX))
     }
 
@@ -89,7 +90,7 @@ impl Jobs {
         };
         live.cancel.cancel();
         live.tasks.close();
-        let grace = Duration::from_secs(self.inner.config.kill_grace_secs + 10);
+        let grace = self.inner.settings.kill_grace + Duration::from_secs(10);
         if tokio::time::timeout(grace, live.tasks.wait())
             .await
             .is_err()

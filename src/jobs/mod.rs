@@ -12,7 +12,26 @@ pub mod validate;
 pub use service::{JobView, Jobs, ListOrder, ListPage, ListParams, LiveJob, SubmitRequest};
 
 use crate::model::JobStateType;
+use std::time::Duration;
+
 use crate::store::StoreError;
+
+/// The server settings the job service uses, as plain values.
+#[derive(Debug, Clone)]
+pub struct JobSettings {
+    /// Executions that may run at once on this node.
+    pub max_concurrent: usize,
+    /// Timeout of jobs that set none, in seconds.
+    pub default_timeout_secs: f64,
+    /// Largest page `list` returns (also what `max_jobs: 0` means).
+    pub list_page_cap: usize,
+    /// Bytes of stdout and of stderr kept in `RunOutput`.
+    pub output_capture_bytes: usize,
+    /// Between SIGTERM and SIGKILL when stopping an execution.
+    pub kill_grace: Duration,
+    /// Accepted clock skew of a payload Timestamp; nonces are kept twice as long.
+    pub freshness_window: Duration,
+}
 
 /// Why a job operation failed. The API maps each variant to one status code.
 #[derive(Debug, thiserror::Error)]

@@ -71,7 +71,7 @@ impl Jobs {
             let sink = self.inner.logs.open(
                 &job_id,
                 &execution_id,
-                self.inner.config.output_capture_bytes,
+                self.inner.settings.output_capture_bytes,
             );
             match self.transition_durably(&live, start).await {
                 Ok(_) => {}
@@ -158,7 +158,7 @@ impl Jobs {
                     workspace: ws.clone(),
                     logs: sink.with_spool(spool.clone()),
                     stop: stop.clone(),
-                    kill_grace: Duration::from_secs(self.inner.config.kill_grace_secs),
+                    kill_grace: self.inner.settings.kill_grace,
                     status,
                 };
                 engine.run(ctx).await

@@ -13,8 +13,7 @@ use tokio_util::task::TaskTracker;
 use super::cache::FinishedCache;
 use super::scheduler::Scheduler;
 use super::state::{self, Event, Transition, TransitionError};
-use super::{validate, JobError};
-use crate::config::ServeConfig;
+use super::{validate, JobError, JobSettings};
 use crate::engines::Engines;
 use crate::logs::LogHub;
 use crate::metrics::Metrics;
@@ -156,7 +155,7 @@ pub struct Jobs {
 #[derive(Debug)]
 pub(super) struct Inner {
     pub(super) store: Store,
-    pub(super) config: Arc<ServeConfig>,
+    pub(super) settings: JobSettings,
     pub(super) node_id: String,
     pub(super) engines: Engines,
     pub(super) storage: Storage,
@@ -175,18 +174,18 @@ impl Jobs {
     /// Builds the service. Call [`Jobs::recover`] before serving.
     pub fn new(
         store: Store,
-        config: Arc<ServeConfig>,
+        settings: JobSettings,
         node_id: String,
         engines: Engines,
         storage: Storage,
         logs: LogHub,
         metrics: Arc<Metrics>,
     ) -> Self {
-        let scheduler = Scheduler::start(config.max_concurrent());
+        let scheduler = Scheduler::start(settings.max_concurrent.max(1));
         Self {
             inner: Arc::new(Inner {
                 store,
-                config,
+                settings,
                 node_id,
                 engines,
                 storage,
@@ -282,7 +281,7 @@ impl Jobs {
             .check(&spec)
             .await
             .map_err(JobError::Invalid)?;
-        normalize(&mut spec, self.inner.config.default_timeout_secs);
+        normalize(&mut spec, self.inner.settings.default_timeout_secs);
 
         let now = time::now();
         let id = uuid::Uuid::new_v4().to_string();
@@ -467,7 +466,7 @@ impl Jobs {
                 next_token: None,
             });
         }
-        let cap = self.inner.config.list_page_cap.max(1);
+        let cap = self.inner.settings.list_page_cap.max(1);
         let limit = if p.limit == 0 { cap } else { p.limit.min(cap) };
         let after = match &p.next_token {
             Some(t) if !t.is_empty() => Some(decode_token(t)?),

@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use crate::config::ServeConfig;
 use crate::logs::spool::OutputSpool;
 use crate::model::{Job, Publisher, RunCommandResult, Spec, StorageSpec};
 
@@ -58,9 +57,25 @@ pub struct Storage {
     inner: Arc<Inner>,
 }
 
+/// The server settings storage uses, as plain values.
+#[derive(Debug, Clone)]
+pub struct StorageSettings {
+    /// The node's data dir (workspaces under `executions/`, results under `results/`).
+    pub data_dir: PathBuf,
+    /// The base URL clients use to reach this node (for result download links).
+    pub public_url: String,
+    /// Roots under which LocalDirectory inputs are allowed; `PATH:rw` marks a root whose
+    /// inputs may be written when they say `ReadWrite`.
+    pub allowed_input_dirs: Vec<PathBuf>,
+    /// Largest Inline or URLDownload input, and the total of a job's S3 inputs.
+    pub max_input_bytes: u64,
+    /// Most bytes of each of stdout and stderr kept in a published result.
+    pub max_published_output_bytes: u64,
+}
+
 #[derive(Debug)]
 struct Inner {
-    config: Arc<ServeConfig>,
+    config: StorageSettings,
     http: reqwest::Client,
     /// Canonical forms of the allowed LocalDirectory roots.
     allowed_roots: Vec<AllowedRoot>,
@@ -92,7 +107,7 @@ fn parse_allowed_root(dir: &std::path::Path) -> (PathBuf, bool) {
 
 impl Storage {
     /// Storage under `config.data_dir`.
-    pub fn new(config: Arc<ServeConfig>) -> Self {
+    pub fn new(config: StorageSettings) -> Self {
         let allowed_roots = config
             .allowed_input_dirs
             .iter()

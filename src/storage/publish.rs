@@ -129,8 +129,7 @@ pub(super) async fn publish(
                 name: ids.execution.to_owned(),
                 url: format!(
                     "{}/results/{}/{file_name}",
-                    inner.config.public_url(),
-                    ids.job
+                    inner.config.public_url, ids.job
                 ),
                 path: "/outputs".to_owned(),
                 ..Default::default()

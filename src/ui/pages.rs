@@ -13,9 +13,8 @@ use super::nodes::{self, NodeView};
 use super::views::{ExecRow, HistoryRow, JobRow, ResultRow, Summary};
 use crate::api::error::ApiError;
 use crate::api::AppState;
-use crate::jobs::{JobError, ListParams};
+use crate::jobs::{JobError, ListOrder, ListParams};
 use crate::model::JobStateType;
-use crate::store::SortBy;
 
 /// Rows per page of the jobs table.
 pub const PAGE_SIZE: usize = 50;
@@ -154,7 +153,7 @@ pub async fn jobs(
             .into_iter()
             .collect(),
         exclude_tags: vec![],
-        sort_by: SortBy::CreatedAt,
+        sort_by: ListOrder::CreatedAt,
         reverse: true,
         limit: PAGE_SIZE,
         next_token: Some(filter.next.clone()).filter(|c| !c.is_empty()),

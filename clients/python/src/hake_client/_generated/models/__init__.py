@@ -45,6 +45,8 @@ from .requester_info import RequesterInfo
 from .resources import Resources
 from .results_response import ResultsResponse
 from .run_command_result import RunCommandResult
+from .s3_storage_spec import S3StorageSpec
+from .sandbox_status import SandboxStatus
 from .spec import Spec
 from .state_change_execution_state_type import StateChangeExecutionStateType
 from .state_change_execution_state_type_new import StateChangeExecutionStateTypeNew
@@ -59,7 +61,6 @@ from .state_response import StateResponse
 from .storage_source import StorageSource
 from .storage_spec import StorageSpec
 from .storage_spec_metadata import StorageSpecMetadata
-from .storage_spec_s3_type_0 import StorageSpecS3Type0
 from .submit_payload import SubmitPayload
 from .submit_request import SubmitRequest
 from .submit_response import SubmitResponse
@@ -116,6 +117,8 @@ __all__ = (
     "Resources",
     "ResultsResponse",
     "RunCommandResult",
+    "S3StorageSpec",
+    "SandboxStatus",
     "Spec",
     "StateChangeExecutionStateType",
     "StateChangeExecutionStateTypeNew",
@@ -128,7 +131,6 @@ __all__ = (
     "StorageSource",
     "StorageSpec",
     "StorageSpecMetadata",
-    "StorageSpecS3Type0",
     "SubmitPayload",
     "SubmitRequest",
     "SubmitResponse",

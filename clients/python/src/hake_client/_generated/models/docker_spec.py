@@ -21,7 +21,8 @@ class DockerSpec:
     Attributes:
         entrypoint (Union[Unset, list[str]]): The command to run (replaces the image's entrypoint).
         environment_variables (Union[Unset, list[str]]): `KEY=VALUE` pairs.
-        image (Union[Unset, str]): The image (must already be on the node: hake never pulls).
+        image (Union[Unset, str]): The image; pulled from its registry when it is not on the node (per the node's
+            `--docker-pull`).
         parameters (Union[Unset, list[str]]): Extension: arguments appended after the entrypoint (the image's CMD).
         working_directory (Union[Unset, str]): The working directory inside the container.
     """

@@ -3,16 +3,20 @@ from typing import (
     TYPE_CHECKING,
     Any,
     TypeVar,
+    Union,
     cast,
 )
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 if TYPE_CHECKING:
     from ..models.build_version_info import BuildVersionInfo
     from ..models.node_info_labels import NodeInfoLabels
     from ..models.peer_info import PeerInfo
+    from ..models.sandbox_status import SandboxStatus
 
 
 T = TypeVar("T", bound="NodeInfo")
@@ -31,6 +35,7 @@ class NodeInfo:
         max_concurrent_executions (int): Extension: the slot count.
         node_type (int): Always 1 (requester + compute in one).
         peer_info (PeerInfo): A node's identity.
+        exec_sandbox (Union['SandboxStatus', None, Unset]):
     """
 
     bacalhau_version: "BuildVersionInfo"
@@ -41,9 +46,12 @@ class NodeInfo:
     max_concurrent_executions: int
     node_type: int
     peer_info: "PeerInfo"
+    exec_sandbox: Union["SandboxStatus", None, Unset] = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.sandbox_status import SandboxStatus
+
         bacalhau_version = self.bacalhau_version.to_dict()
 
         engines = self.engines
@@ -60,6 +68,14 @@ class NodeInfo:
 
         peer_info = self.peer_info.to_dict()
 
+        exec_sandbox: Union[None, Unset, dict[str, Any]]
+        if isinstance(self.exec_sandbox, Unset):
+            exec_sandbox = UNSET
+        elif isinstance(self.exec_sandbox, SandboxStatus):
+            exec_sandbox = self.exec_sandbox.to_dict()
+        else:
+            exec_sandbox = self.exec_sandbox
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -74,6 +90,8 @@ class NodeInfo:
                 "PeerInfo": peer_info,
             }
         )
+        if exec_sandbox is not UNSET:
+            field_dict["ExecSandbox"] = exec_sandbox
 
         return field_dict
 
@@ -82,6 +100,7 @@ class NodeInfo:
         from ..models.build_version_info import BuildVersionInfo
         from ..models.node_info_labels import NodeInfoLabels
         from ..models.peer_info import PeerInfo
+        from ..models.sandbox_status import SandboxStatus
 
         d = dict(src_dict)
         bacalhau_version = BuildVersionInfo.from_dict(d.pop("BacalhauVersion"))
@@ -100,6 +119,23 @@ class NodeInfo:
 
         peer_info = PeerInfo.from_dict(d.pop("PeerInfo"))
 
+        def _parse_exec_sandbox(data: object) -> Union["SandboxStatus", None, Unset]:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                exec_sandbox_type_1 = SandboxStatus.from_dict(data)
+
+                return exec_sandbox_type_1
+            except:  # noqa: E722
+                pass
+            return cast(Union["SandboxStatus", None, Unset], data)
+
+        exec_sandbox = _parse_exec_sandbox(d.pop("ExecSandbox", UNSET))
+
         node_info = cls(
             bacalhau_version=bacalhau_version,
             engines=engines,
@@ -109,6 +145,7 @@ class NodeInfo:
             max_concurrent_executions=max_concurrent_executions,
             node_type=node_type,
             peer_info=peer_info,
+            exec_sandbox=exec_sandbox,
         )
 
         node_info.additional_properties = d

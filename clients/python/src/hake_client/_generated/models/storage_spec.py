@@ -14,8 +14,8 @@ from ..models.storage_source import StorageSource
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.s3_storage_spec import S3StorageSpec
     from ..models.storage_spec_metadata import StorageSpecMetadata
-    from ..models.storage_spec_s3_type_0 import StorageSpecS3Type0
 
 
 T = TypeVar("T", bound="StorageSpec")
@@ -31,7 +31,7 @@ class StorageSpec:
         name (Union[Unset, str]): A name (outputs: the output's name).
         read_write (Union[Unset, bool]): Mount read-write.
         repo (Union[Unset, str]): Repository URL.
-        s3 (Union['StorageSpecS3Type0', None, Unset]): S3 location.
+        s3 (Union['S3StorageSpec', None, Unset]):
         source_path (Union[Unset, str]): Host path (LocalDirectory).
         storage_source (Union[None, StorageSource, Unset]):
         url (Union[Unset, str]): URL (URLDownload; Inline takes a data URL).
@@ -43,7 +43,7 @@ class StorageSpec:
     name: Union[Unset, str] = UNSET
     read_write: Union[Unset, bool] = UNSET
     repo: Union[Unset, str] = UNSET
-    s3: Union["StorageSpecS3Type0", None, Unset] = UNSET
+    s3: Union["S3StorageSpec", None, Unset] = UNSET
     source_path: Union[Unset, str] = UNSET
     storage_source: Union[None, StorageSource, Unset] = UNSET
     url: Union[Unset, str] = UNSET
@@ -51,7 +51,7 @@ class StorageSpec:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.storage_spec_s3_type_0 import StorageSpecS3Type0
+        from ..models.s3_storage_spec import S3StorageSpec
 
         cid = self.cid
 
@@ -68,7 +68,7 @@ class StorageSpec:
         s3: Union[None, Unset, dict[str, Any]]
         if isinstance(self.s3, Unset):
             s3 = UNSET
-        elif isinstance(self.s3, StorageSpecS3Type0):
+        elif isinstance(self.s3, S3StorageSpec):
             s3 = self.s3.to_dict()
         else:
             s3 = self.s3
@@ -115,8 +115,8 @@ class StorageSpec:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.s3_storage_spec import S3StorageSpec
         from ..models.storage_spec_metadata import StorageSpecMetadata
-        from ..models.storage_spec_s3_type_0 import StorageSpecS3Type0
 
         d = dict(src_dict)
         cid = d.pop("CID", UNSET)
@@ -134,7 +134,7 @@ class StorageSpec:
 
         repo = d.pop("Repo", UNSET)
 
-        def _parse_s3(data: object) -> Union["StorageSpecS3Type0", None, Unset]:
+        def _parse_s3(data: object) -> Union["S3StorageSpec", None, Unset]:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -142,12 +142,12 @@ class StorageSpec:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                s3_type_0 = StorageSpecS3Type0.from_dict(data)
+                s3_type_1 = S3StorageSpec.from_dict(data)
 
-                return s3_type_0
+                return s3_type_1
             except:  # noqa: E722
                 pass
-            return cast(Union["StorageSpecS3Type0", None, Unset], data)
+            return cast(Union["S3StorageSpec", None, Unset], data)
 
         s3 = _parse_s3(d.pop("S3", UNSET))
 
