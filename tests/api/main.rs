@@ -18,6 +18,7 @@ mod errors;
 mod exec;
 mod faults;
 mod fuzz;
+mod go_decode;
 mod limits;
 mod list;
 mod logs;

@@ -84,7 +84,10 @@ fn upper_lower_and_mixed_case_keys_fill_every_nested_level() {
     assert_eq!(spec.docker.parameters, ["p"]);
     assert_eq!(spec.docker.environment_variables, ["A=1"]);
     assert_eq!(spec.docker.working_directory, "/w");
-    assert_eq!(spec.wasm.entry_module.storage_source, Some(StorageSource::Inline));
+    assert_eq!(
+        spec.wasm.entry_module.storage_source,
+        Some(StorageSource::Inline)
+    );
     assert_eq!(spec.wasm.entry_module.url, "data:,x");
     assert_eq!(spec.wasm.entry_point, "main");
     assert_eq!(spec.wasm.parameters, ["-v"]);
@@ -95,24 +98,37 @@ fn upper_lower_and_mixed_case_keys_fill_every_nested_level() {
         (spec.resources.cpu.as_str(), spec.resources.memory.as_str()),
         ("500m", "1Gb")
     );
-    assert_eq!((spec.resources.disk.as_str(), spec.resources.gpu.as_str()), ("1Gb", "1"));
+    assert_eq!(
+        (spec.resources.disk.as_str(), spec.resources.gpu.as_str()),
+        ("1Gb", "1")
+    );
     assert_eq!(spec.network.kind, Network::Http);
     assert_eq!(spec.network.domains, ["example.com"]);
     assert_eq!(spec.timeout, 30.0);
     let input = &spec.inputs[0];
     assert_eq!(input.storage_source, Some(StorageSource::UrlDownload));
-    assert_eq!((input.url.as_str(), input.path.as_str()), ("http://x/y", "/in"));
+    assert_eq!(
+        (input.url.as_str(), input.path.as_str()),
+        ("http://x/y", "/in")
+    );
     assert!(input.read_write);
     assert_eq!((input.cid.as_str(), input.name.as_str()), ("Qm", "n"));
     assert_eq!(input.s3, Some(json!({"Bucket": "b"})));
-    assert_eq!((spec.outputs[0].name.as_str(), spec.outputs[0].path.as_str()), ("out", "/out"));
+    assert_eq!(
+        (spec.outputs[0].name.as_str(), spec.outputs[0].path.as_str()),
+        ("out", "/out")
+    );
     assert_eq!(spec.annotations, ["t"]);
     let sel = &spec.node_selectors[0];
     assert_eq!((sel.key.as_str(), sel.operator.as_str()), ("k", "in"));
     assert_eq!(sel.values, ["v"]);
     assert!(spec.do_not_track);
     assert_eq!(
-        (spec.deal.concurrency, spec.deal.confidence, spec.deal.min_bids),
+        (
+            spec.deal.concurrency,
+            spec.deal.confidence,
+            spec.deal.min_bids
+        ),
         (2, 1, 1)
     );
 }
@@ -135,13 +151,20 @@ fn map_keys_and_free_form_objects_are_not_rewritten() {
     assert_eq!(spec.exec.unwrap().environment_variables["path"], "p");
     assert_eq!(spec.publisher_spec.params.len(), 2);
     let input = &spec.inputs[0];
-    assert_eq!((input.metadata["Name"].as_str(), input.metadata["name"].as_str()), ("a", "b"));
+    assert_eq!(
+        (
+            input.metadata["Name"].as_str(),
+            input.metadata["name"].as_str()
+        ),
+        ("a", "b")
+    );
     assert_eq!(input.s3, Some(json!({"bucket": "x", "Bucket": "y"})));
 }
 
 #[test]
 fn a_field_filled_twice_keeps_the_last_member_whatever_its_case() {
-    let p: CancelPayload = decode(r#"{"ClientID": "a", "clientid": "b", "JOBID": "j1", "JobID": "j2"}"#);
+    let p: CancelPayload =
+        decode(r#"{"ClientID": "a", "clientid": "b", "JOBID": "j1", "JobID": "j2"}"#);
     assert_eq!((p.client_id.as_str(), p.job_id.as_str()), ("b", "j2"));
     let p: CancelPayload = decode(r#"{"clientid": "b", "ClientID": "a"}"#);
     assert_eq!(p.client_id, "a");
@@ -170,7 +193,10 @@ fn an_object_filled_twice_merges_field_by_field_as_go_decodes_into_it() {
             "annotations": ["x", "y"], "Annotations": ["z"]}"#,
     );
     assert_eq!(spec.outputs.len(), 1);
-    assert_eq!((spec.outputs[0].name.as_str(), spec.outputs[0].path.as_str()), ("c", "/a"));
+    assert_eq!(
+        (spec.outputs[0].name.as_str(), spec.outputs[0].path.as_str()),
+        ("c", "/a")
+    );
     assert_eq!(spec.annotations, ["z"]);
 }
 
@@ -186,7 +212,11 @@ fn unknown_keys_are_ignored_at_every_level() {
 #[test]
 fn wrong_types_are_still_errors_naming_what_was_expected() {
     let e = from_slice::<Spec>(br#"{"deal": {"concurrency": "two"}}"#).unwrap_err();
-    assert!(e.to_string().contains("invalid type: string \"two\", expected i64"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("invalid type: string \"two\", expected i64"),
+        "{e}"
+    );
     let e = from_slice::<Spec>(br#"{"ENGINE": "diesel"}"#).unwrap_err();
     assert!(e.to_string().contains("unknown Engine \"diesel\""), "{e}");
     let e = from_slice::<Spec>(br#"{"inputs": {"path": "/x"}}"#).unwrap_err();
@@ -203,12 +233,16 @@ fn every_unsigned_request_matches_keys_without_case() {
             "Next_Token": "n", "STATES": ["running"]}"#,
     );
     assert_eq!((l.client_id.as_str(), l.id.as_str()), ("c", "i"));
-    assert_eq!((l.include_tags.as_slice(), l.exclude_tags.as_slice()), (&["a".to_owned()][..], &["b".to_owned()][..]));
+    assert_eq!(
+        (l.include_tags.as_slice(), l.exclude_tags.as_slice()),
+        (&["a".to_owned()][..], &["b".to_owned()][..])
+    );
     assert_eq!((l.max_jobs, l.return_all, l.sort_reverse), (3, true, true));
     assert_eq!((l.sort_by.as_str(), l.next_token.as_str()), ("id", "n"));
     assert_eq!(l.states, ["running"]);
 
-    let s: StateRequest = decode(r#"{"Client_ID": "c", "JOB_ID": "j", "AFTER_version": 2, "Wait_Seconds": 1.5}"#);
+    let s: StateRequest =
+        decode(r#"{"Client_ID": "c", "JOB_ID": "j", "AFTER_version": 2, "Wait_Seconds": 1.5}"#);
     assert_eq!((s.client_id.as_str(), s.job_id.as_str()), ("c", "j"));
     assert_eq!((s.after_version, s.wait_seconds), (Some(2), Some(1.5)));
 
@@ -225,28 +259,51 @@ fn every_unsigned_request_matches_keys_without_case() {
 
 #[test]
 fn every_signed_payload_matches_keys_without_case() {
-    let c: CancelPayload = decode(r#"{"clientid": "c", "JOBID": "j", "reason": "r", "TIMESTAMP": 5, "nonce": "n"}"#);
-    assert_eq!((c.client_id.as_str(), c.job_id.as_str(), c.reason.as_str()), ("c", "j", "r"));
+    let c: CancelPayload =
+        decode(r#"{"clientid": "c", "JOBID": "j", "reason": "r", "TIMESTAMP": 5, "nonce": "n"}"#);
+    assert_eq!(
+        (c.client_id.as_str(), c.job_id.as_str(), c.reason.as_str()),
+        ("c", "j", "r")
+    );
     assert_eq!((c.timestamp, c.nonce.as_deref()), (Some(5), Some("n")));
 
     let l: LogsPayload = decode(
         r#"{"CLIENTID": "c", "jobid": "j", "executionId": "e", "withhistory": false, "FOLLOW": true,
             "afterseq": 4, "SinceMs": 6, "TAIL": 3, "stream": "stdout", "timestamp": 7, "NONCE": "n"}"#,
     );
-    assert_eq!((l.client_id.as_str(), l.job_id.as_str(), l.execution_id.as_str()), ("c", "j", "e"));
-    assert_eq!((l.with_history, l.follow, l.after_seq, l.since_ms, l.tail), (Some(false), true, Some(4), Some(6), Some(3)));
-    assert_eq!((l.stream.as_deref(), l.timestamp, l.nonce.as_deref()), (Some("stdout"), Some(7), Some("n")));
+    assert_eq!(
+        (
+            l.client_id.as_str(),
+            l.job_id.as_str(),
+            l.execution_id.as_str()
+        ),
+        ("c", "j", "e")
+    );
+    assert_eq!(
+        (l.with_history, l.follow, l.after_seq, l.since_ms, l.tail),
+        (Some(false), true, Some(4), Some(6), Some(3))
+    );
+    assert_eq!(
+        (l.stream.as_deref(), l.timestamp, l.nonce.as_deref()),
+        (Some("stdout"), Some(7), Some("n"))
+    );
 
-    let s: SubmitPayload = decode(r#"{"CLIENTID": "c", "ApiVersion": "V1beta1", "SPEC": {}, "timestamp": 1, "Nonce": "n"}"#);
-    assert_eq!((s.client_id.as_str(), s.api_version.as_str()), ("c", "V1beta1"));
+    let s: SubmitPayload = decode(
+        r#"{"CLIENTID": "c", "ApiVersion": "V1beta1", "SPEC": {}, "timestamp": 1, "Nonce": "n"}"#,
+    );
+    assert_eq!(
+        (s.client_id.as_str(), s.api_version.as_str()),
+        ("c", "V1beta1")
+    );
     assert!(s.spec.is_some());
     assert_eq!((s.timestamp, s.nonce.as_deref()), (Some(1), Some("n")));
 }
 
 #[test]
 fn decoded_requests_serialize_with_the_canonical_names() {
-    let p: SubmitPayload =
-        decode(r#"{"clientid": "c", "apiversion": "V1beta1", "spec": {"resources": {"cpu": "1"}, "INPUTS": [{"PATH": "/i"}]}}"#);
+    let p: SubmitPayload = decode(
+        r#"{"clientid": "c", "apiversion": "V1beta1", "spec": {"resources": {"cpu": "1"}, "INPUTS": [{"PATH": "/i"}]}}"#,
+    );
     let out = serde_json::to_value(&p).unwrap();
     assert_eq!(out["ClientID"], "c");
     assert_eq!(out["APIVersion"], "V1beta1");
@@ -268,7 +325,10 @@ fn enums_serde_derives_decode_from_strings_and_one_member_objects() {
         shapes: Vec<Shape>,
     }
     let h: Holder = decode(r#"{"SHAPES": ["Dot", {"Circle": 1.5}, {"Rect": {"W": 1, "h": 2}}]}"#);
-    assert_eq!(h.shapes, [Shape::Dot, Shape::Circle(1.5), Shape::Rect { w: 1, h: 2 }]);
+    assert_eq!(
+        h.shapes,
+        [Shape::Dot, Shape::Circle(1.5), Shape::Rect { w: 1, h: 2 }]
+    );
     assert!(from_slice::<Holder>(br#"{"shapes": [{"Dot": 1, "Circle": 2}]}"#).is_err());
 }
 

@@ -193,13 +193,12 @@ mod tests {
     #[test]
     fn objects_keep_document_order_and_repeats_and_drop_null_members() {
         let t = parse(br#"{"b":1,"a":null,"B":[null,{"x":null}],"b":"two"}"#).unwrap();
-        let Tree::Object(m) = &t else { panic!("object") };
+        let Tree::Object(m) = &t else {
+            panic!("object")
+        };
         let keys: Vec<&str> = m.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["b", "B", "b"]);
-        assert_eq!(
-            m[1].1,
-            Tree::Array(vec![Tree::Null, Tree::empty_object()])
-        );
+        assert_eq!(m[1].1, Tree::Array(vec![Tree::Null, Tree::empty_object()]));
         assert_eq!(
             serde_json::to_string(&t).unwrap(),
             r#"{"b":1,"B":[null,{}],"b":"two"}"#
