@@ -6,6 +6,7 @@ mod helpers;
 mod log_client;
 mod process;
 
+mod airflow;
 mod auth;
 mod cancel;
 mod cli;
