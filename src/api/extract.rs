@@ -20,7 +20,7 @@ use crate::auth;
 use crate::model::decode::{self, Tree};
 
 /// A JSON body parsed leniently (any Content-Type; an empty body or `null` = `{}`; null
-/// members dropped).
+/// members dropped; keys matched to field names as Go matches them).
 #[derive(Debug)]
 pub struct JsonBody<T>(pub T);
 
