@@ -277,3 +277,25 @@ ensure_chromium() {
 }
 
 ensure_chromium
+
+# .venv-airflow: the Bacalhau Airflow provider (bacalhau-airflow 1.3.2, PyPI's only
+# third-party Bacalhau integration) with the SDK it was written against and Apache Airflow,
+# for tests/api/airflow.rs. About 420 MB and 2–3 minutes to install.
+AIRFLOW_PACKAGES="bacalhau-airflow==1.3.2 bacalhau-sdk==1.2.1 bacalhau-apiclient==1.0.0 apache-airflow==3.1.8"
+
+make_airflow_venv() {
+    local dir=.venv-airflow
+    if "$dir/bin/python" - "$AIRFLOW_PACKAGES" 2>/dev/null <<'PY'; then
+import importlib.metadata as m, sys
+sys.exit(any(m.version(n) != v for n, v in (p.split("==") for p in sys.argv[1].split())))
+PY
+        return
+    fi
+    log "creating $dir ($AIRFLOW_PACKAGES)"
+    rm -rf "$dir"
+    python3 -m venv "$dir"
+    # shellcheck disable=SC2086 # the package list is split on purpose
+    "$dir/bin/pip" install --quiet --disable-pip-version-check $AIRFLOW_PACKAGES
+}
+
+make_airflow_venv

@@ -1,7 +1,9 @@
 //! Request extractors: lenient JSON bodies and signed envelopes.
 //!
 //! Bodies are read as bytes whatever their Content-Type (curl sends form encoding by
-//! default). JSON `null` means "absent", as Go's zero values do. A signed envelope is
+//! default) and decoded as Bacalhau's Go server decodes them ([`crate::model::decode`]:
+//! keys match field names case-insensitively, the last of repeated keys wins). JSON
+//! `null` means "absent", as Go's zero values do. A signed envelope is
 //! checked in the order of DESIGN §2: envelope parses → key decodes → signature verifies
 //! over the raw payload bytes → payload parses → ClientID matches → freshness →
 //! authorized keys.
@@ -9,16 +11,16 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
-use serde_json::value::RawValue;
 use serde_json::Value;
 
+use super::envelope::Envelope;
 use super::error::ApiError;
 use super::AppState;
 use crate::auth;
+use crate::model::decode::{self, Tree};
 
 /// A JSON body parsed leniently (any Content-Type; an empty body or `null` = `{}`; null
-/// members dropped).
+/// members dropped; keys matched to field names as Go matches them).
 #[derive(Debug)]
 pub struct JsonBody<T>(pub T);
 
@@ -32,17 +34,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         } else {
             &bytes[..]
         };
-        let mut value: Value = serde_json::from_slice(text).map_err(|e| {
+        let mut tree = decode::parse(text).map_err(|e| {
             ApiError::bad_request(
                 "malformed-json",
                 format!("request body is not valid JSON: {e}"),
             )
         })?;
-        if value.is_null() {
+        if tree.is_null() {
             // What Go sends for a nil request: the same as no body.
-            value = Value::Object(serde_json::Map::new());
+            tree = Tree::empty_object();
         }
-        parse_value(value, "request body").map(JsonBody)
+        parse_tree(tree, "request body").map(JsonBody)
     }
 }
 
@@ -63,22 +65,16 @@ async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Api
     })
 }
 
-/// Parses a JSON value into `T` after removing null members (Go's zero values).
-pub fn parse_value<T: DeserializeOwned>(mut value: Value, what: &str) -> Result<T, ApiError> {
-    strip_nulls(&mut value);
-    serde_json::from_value(value)
+/// Decodes a parsed body into `T` with Go's key matching ([`crate::model::decode`]).
+pub fn parse_tree<T: DeserializeOwned>(tree: Tree, what: &str) -> Result<T, ApiError> {
+    decode::from_tree(tree)
         .map_err(|e| ApiError::bad_request("invalid-request", format!("{what} is invalid: {e}")))
 }
 
-fn strip_nulls(v: &mut Value) {
-    match v {
-        Value::Object(map) => {
-            map.retain(|_, v| !v.is_null());
-            map.values_mut().for_each(strip_nulls);
-        }
-        Value::Array(items) => items.iter_mut().for_each(strip_nulls),
-        _ => {}
-    }
+/// As [`parse_tree`], from a `Value` (null members are dropped; a `Value` has already
+/// lost the order of its members, so repeated keys cannot be told apart any more).
+pub fn parse_value<T: DeserializeOwned>(value: Value, what: &str) -> Result<T, ApiError> {
+    parse_tree(Tree::from(value), what)
 }
 
 /// What every signed payload carries.
@@ -89,16 +85,6 @@ pub trait SignedPayload: DeserializeOwned {
     fn timestamp(&self) -> Option<i64>;
     /// Extension: `Nonce`.
     fn nonce(&self) -> Option<&str>;
-}
-
-#[derive(Deserialize)]
-struct Envelope {
-    #[serde(default)]
-    client_public_key: Option<String>,
-    #[serde(default)]
-    signature: Option<String>,
-    #[serde(default)]
-    payload: Option<Box<RawValue>>,
 }
 
 /// A verified signed request.
@@ -115,20 +101,17 @@ impl<T: SignedPayload> FromRequest<AppState> for Signed<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let bytes = read_body(req, state).await?;
-        let env: Envelope = serde_json::from_slice(&bytes).map_err(|e| {
+        let env = Envelope::parse(&bytes).map_err(|e| {
             ApiError::bad_request(
                 "malformed-json",
                 format!("request body is not a valid signed envelope: {e}"),
             )
         })?;
-        let raw = match env.payload {
-            Some(p) if p.get() != "null" => p,
-            _ => {
-                return Err(ApiError::bad_request(
-                    "missing-payload",
-                    "the signed envelope has no payload",
-                ))
-            }
+        let Some(raw) = env.payload else {
+            return Err(ApiError::bad_request(
+                "missing-payload",
+                "the signed envelope has no payload",
+            ));
         };
         let verified = state
             .verifier
@@ -138,16 +121,16 @@ impl<T: SignedPayload> FromRequest<AppState> for Signed<T> {
                 raw.get().as_bytes(),
             )
             .inspect_err(|e| state.metrics.signature_failure(e.reason()))?;
-        let value: Value = serde_json::from_str(raw.get()).map_err(|e| {
+        let tree = decode::parse(raw.get().as_bytes()).map_err(|e| {
             ApiError::bad_request("invalid-payload", format!("payload is not valid JSON: {e}"))
         })?;
-        if !value.is_object() {
+        if !tree.is_object() {
             return Err(ApiError::bad_request(
                 "invalid-payload",
                 "payload must be a JSON object",
             ));
         }
-        let payload: T = parse_value(value, "payload")?;
+        let payload: T = parse_tree(tree, "payload")?;
         let fresh = auth::check_client_id(&verified, payload.client_id()).and_then(|()| {
             auth::check_freshness(
                 payload.timestamp(),

@@ -7,6 +7,7 @@
 //! (503 while shutting down, rate limit, request timeout, metrics), body limit.
 
 pub mod dto;
+pub mod envelope;
 pub mod error;
 pub mod extract;
 pub mod limits;

@@ -123,19 +123,19 @@ async fn run_client(
     match command {
         ClientCommand::Exec(args) => {
             let spec = run::exec_spec(&args)?;
-            run::submit_and_then(&c, &signer(keys)?, run::to_value(&spec), &args.after).await
+            run::submit_and_then(&c, &signer(keys)?, run::to_tree(&spec), &args.after).await
         }
         ClientCommand::Docker {
             what: run::DockerCommand::Run(args),
         } => {
             let spec = run::docker_spec(&args)?;
-            run::submit_and_then(&c, &signer(keys)?, run::to_value(&spec), &args.after).await
+            run::submit_and_then(&c, &signer(keys)?, run::to_tree(&spec), &args.after).await
         }
         ClientCommand::Wasm {
             what: run::WasmCommand::Run(args),
         } => {
             let spec = run::wasm_spec(&args)?;
-            run::submit_and_then(&c, &signer(keys)?, run::to_value(&spec), &args.after).await
+            run::submit_and_then(&c, &signer(keys)?, run::to_tree(&spec), &args.after).await
         }
         ClientCommand::Submit(args) => run::run_submit(&c, &signer(keys)?, &args).await,
         ClientCommand::List(args) => jobs::run_list(&c, &signer(keys)?, &args).await,

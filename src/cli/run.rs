@@ -5,14 +5,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde_json::Value;
-
 use super::client::Client;
 use super::exit::{CliError, CliResult, ExitCode};
 use super::logs::{run_logs, LogsArgs};
 use super::spec::{data_url_of_file, JobOptions};
 use crate::api::dto::SubmitResponse;
 use crate::auth::Signer;
+use crate::model::decode::Tree;
 use crate::model::{DockerSpec, Engine, ExecSpec, Spec, StorageSource, StorageSpec, WasmSpec};
 
 /// What to do after submitting.
@@ -184,7 +183,7 @@ pub fn wasm_spec(args: &WasmRunArgs) -> CliResult<Spec> {
 }
 
 /// Submits `spec` signed; returns the job id.
-pub async fn submit(client: &Client, signer: &Signer, spec: Value) -> CliResult<String> {
+pub async fn submit(client: &Client, signer: &Signer, spec: &Tree) -> CliResult<String> {
     let payload = super::sign::submit_payload(signer, spec);
     let resp: SubmitResponse = client
         .post_signed("/requester/submit", signer, &payload)
@@ -196,10 +195,10 @@ pub async fn submit(client: &Client, signer: &Signer, spec: Value) -> CliResult<
 pub async fn submit_and_then(
     client: &Client,
     signer: &Signer,
-    spec: Value,
+    spec: Tree,
     after: &AfterSubmit,
 ) -> CliResult<ExitCode> {
-    let id = submit(client, signer, spec).await?;
+    let id = submit(client, signer, &spec).await?;
     if after.follow {
         eprintln!("job {id}");
         return run_logs(client, signer, &LogsArgs::follow_job(&id)).await;
@@ -228,6 +227,6 @@ pub async fn run_submit(
 }
 
 /// Serializes a spec built from options.
-pub fn to_value(spec: &Spec) -> Value {
-    serde_json::to_value(spec).expect("specs serialize")
+pub fn to_tree(spec: &Spec) -> Tree {
+    Tree::from(serde_json::to_value(spec).expect("specs serialize"))
 }

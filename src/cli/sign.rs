@@ -4,9 +4,11 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use crate::auth::Signer;
+use crate::model::decode::{self, Tree};
 
 /// What to sign.
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -49,8 +51,10 @@ pub fn freshness() -> (i64, String) {
     )
 }
 
-/// Reads a spec file (JSON or YAML); accepts a bare Spec or a payload with `Spec`.
-pub fn read_spec(path: &PathBuf) -> anyhow::Result<Value> {
+/// Reads a spec file (JSON or YAML); accepts a bare Spec or a payload with `Spec` (the
+/// key matched as the server matches keys: `spec` and `SPEC` count). The spec is kept in
+/// document order, repeated keys included, for the server to decode.
+pub fn read_spec(path: &PathBuf) -> anyhow::Result<Tree> {
     let text = if path.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin()).context("reading the spec from stdin")?
     } else {
@@ -59,26 +63,53 @@ pub fn read_spec(path: &PathBuf) -> anyhow::Result<Value> {
     parse_spec(&text, &path.display().to_string())
 }
 
-/// Parses spec text (JSON or YAML; a bare Spec or a payload with `Spec`); `origin` names
-/// the text in the error.
-pub fn parse_spec(text: &str, origin: &str) -> anyhow::Result<Value> {
-    let v: Value = match serde_json::from_str(text) {
+/// Parses spec text (JSON or YAML; a bare Spec or a payload with `Spec`, the key matched
+/// as the server matches keys); `origin` names the text in errors. The spec is kept in
+/// document order, repeated keys included, for the server to decode.
+pub fn parse_spec(text: &str, origin: &str) -> anyhow::Result<Tree> {
+    let v: Tree = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(json_err) => serde_norway::from_str(text).map_err(|yaml_err| {
             anyhow::anyhow!("{origin} is neither JSON ({json_err}) nor YAML ({yaml_err})")
         })?,
     };
-    Ok(match v.get("Spec") {
-        Some(spec) => spec.clone(),
-        None => v,
-    })
+    /// A whole payload: only its spec is used.
+    #[derive(Deserialize)]
+    struct Payload {
+        #[serde(rename = "Spec")]
+        spec: Option<Tree>,
+    }
+    let payload = match &v {
+        Tree::Object(_) => {
+            decode::from_tree::<Payload>(v.clone()).with_context(|| format!("reading {origin}"))?
+        }
+        _ => Payload { spec: None },
+    };
+    Ok(payload.spec.unwrap_or(v))
 }
 
 /// The submit payload text for `spec`.
-pub fn submit_payload(signer: &Signer, spec: Value) -> String {
-    let (ts, nonce) = freshness();
-    json!({"ClientID": signer.client_id(), "APIVersion": "V1beta1", "Spec": spec, "Timestamp": ts, "Nonce": nonce})
-        .to_string()
+pub fn submit_payload(signer: &Signer, spec: &Tree) -> String {
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Payload<'a> {
+        #[serde(rename = "ClientID")]
+        client_id: &'a str,
+        #[serde(rename = "APIVersion")]
+        api_version: &'a str,
+        spec: &'a Tree,
+        timestamp: i64,
+        nonce: String,
+    }
+    let (timestamp, nonce) = freshness();
+    serde_json::to_string(&Payload {
+        client_id: &signer.client_id(),
+        api_version: "V1beta1",
+        spec,
+        timestamp,
+        nonce,
+    })
+    .expect("payloads serialize")
 }
 
 /// The cancel payload text.
@@ -90,7 +121,7 @@ pub fn cancel_payload(signer: &Signer, job: &str, reason: &str) -> String {
 /// Runs `hake sign`.
 pub fn run(signer: &Signer, what: &SignWhat) -> anyhow::Result<()> {
     let payload = match what {
-        SignWhat::Submit { file } => submit_payload(signer, read_spec(file)?),
+        SignWhat::Submit { file } => submit_payload(signer, &read_spec(file)?),
         SignWhat::Cancel { job, reason } => cancel_payload(signer, job, reason),
         SignWhat::Logs {
             job,

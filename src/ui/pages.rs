@@ -262,7 +262,7 @@ pub async fn spec_json(body: String) -> Result<Response, ApiError> {
     }
     let spec = crate::cli::sign::parse_spec(&body, "the spec")
         .map_err(|e| ApiError::bad_request("invalid-spec", format!("{e:#}")))?;
-    if !spec.is_object() {
+    if !matches!(spec, crate::model::decode::Tree::Object(_)) {
         return Err(ApiError::bad_request(
             "invalid-spec",
             "the spec must be a mapping of fields (JSON object or YAML mapping)",

@@ -110,6 +110,9 @@ const WORDS: &[&str] = &[
 fn key() -> impl Strategy<Value = String> {
     prop_oneof![
         3 => proptest::sample::select(KEYS).prop_map(str::to_owned),
+        // Go's key matching: the same names in other cases reach the same fields.
+        1 => proptest::sample::select(KEYS).prop_map(str::to_ascii_lowercase),
+        1 => proptest::sample::select(KEYS).prop_map(str::to_ascii_uppercase),
         1 => "[a-zA-Z_]{0,8}",
     ]
 }

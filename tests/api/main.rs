@@ -9,6 +9,7 @@ mod registry;
 mod s3_support;
 mod testdb;
 
+mod airflow;
 mod auth;
 mod cancel;
 mod cli;
@@ -23,6 +24,7 @@ mod exec;
 mod exec_sandbox;
 mod faults;
 mod fuzz;
+mod go_decode;
 mod limits;
 mod list;
 mod logs;
