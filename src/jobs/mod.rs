@@ -3,13 +3,15 @@
 
 pub mod cache;
 mod cancel;
+mod list;
 mod runner;
 pub mod scheduler;
 pub mod service;
 pub mod state;
 pub mod validate;
 
-pub use service::{JobView, Jobs, ListOrder, ListPage, ListParams, LiveJob, SubmitRequest};
+pub use list::{ListOrder, ListPage, ListParams};
+pub use service::{JobView, Jobs, LiveJob, SubmitRequest};
 
 use crate::model::JobStateType;
 use std::time::Duration;
