@@ -14,7 +14,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, error::ApiError, AppState};
-use crate::config::{DockerMode, ServeConfig};
+use crate::cluster;
+use crate::config::{DockerMode, ServeConfig, Switch};
 use crate::engines::{self, docker::DockerEngine, Engines};
 use crate::jobs::{JobSettings, Jobs};
 use crate::logs::StreamSlots;
@@ -44,6 +45,8 @@ pub struct App {
     pub shutdown: CancellationToken,
     /// What confines Exec jobs, when the Exec engine is enabled.
     pub exec_sandbox: Option<crate::sandbox::SandboxStatus>,
+    /// Talks to the other nodes of a cluster (log streams and results they hold).
+    pub http: reqwest::Client,
 }
 
 impl App {
@@ -134,6 +137,11 @@ impl Server {
         );
         let (engines, exec_sandbox) = build_engines(&config, &storage, &node_id).await?;
         tracing::info!(engines = ?engines.names(), "engines enabled");
+        let node = Arc::new(cluster_node(&config, node_id, &engines)?);
+        if store.cluster().is_some() {
+            tracing::info!(node = %node.id, labels = ?node.labels(), compute = node.is_compute(),
+                "joining the cluster on this database");
+        }
         let jobs = Jobs::new(
             store,
             JobSettings {
@@ -144,7 +152,7 @@ impl Server {
                 kill_grace: Duration::from_secs(config.kill_grace_secs),
                 freshness_window: Duration::from_secs(config.freshness_window_secs),
             },
-            node_id,
+            node,
             engines,
             storage.clone(),
             logs,
@@ -163,6 +171,10 @@ impl Server {
             log_streams,
             shutdown: CancellationToken::new(),
             exec_sandbox,
+            http: reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .build()
+                .context("building the HTTP client")?,
         });
         app.reload_authorized()?;
         Ok(Self { listener, app })
@@ -309,6 +321,46 @@ async fn docker_engine(mode: DockerMode, node_id: &str) -> anyhow::Result<Option
         }
     }
     Ok(Some(engine))
+}
+
+/// This node's facts for the cluster registry, from the flags and the machine.
+fn cluster_node(
+    config: &ServeConfig,
+    node_id: String,
+    engines: &Engines,
+) -> anyhow::Result<cluster::Node> {
+    let labels = cluster::placement::parse_labels(&config.labels).map_err(anyhow::Error::msg)?;
+    let mut cap = cluster::detect_capacity(&config.data_dir);
+    let size = |flag: &str, v: &str| {
+        crate::engines::wasm::limits::parse_memory(v)
+            .map_err(|e| anyhow::anyhow!("--capacity-{flag} {v:?}: {e}"))
+    };
+    if let Some(v) = &config.capacity_cpu {
+        cap.cpu = cluster::placement::parse_cpu(v.trim())
+            .map_err(|e| anyhow::anyhow!("--capacity-cpu {v:?}: {e}"))?;
+    }
+    if let Some(v) = &config.capacity_memory {
+        cap.memory = size("memory", v)?;
+    }
+    if let Some(v) = &config.capacity_disk {
+        cap.disk = size("disk", v)?;
+    }
+    if let Some(v) = config.capacity_gpu {
+        cap.gpu = v;
+    }
+    let compute = config.compute == Switch::On;
+    let spec = cluster::NodeSpec {
+        url: config.public_url(),
+        labels,
+        engines: if compute { engines.names() } else { Vec::new() },
+        compute,
+        max_capacity: cap,
+        available_capacity: cap,
+        slots: if compute { config.max_concurrent() } else { 0 },
+        running: 0,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    Ok(cluster::Node::new(node_id, spec, config.node_timeout()))
 }
 
 /// The node id kept in `<data dir>/node_id`, created on first start.

@@ -59,6 +59,41 @@ pub struct ServeConfig {
     #[arg(long, env = "HAKE_DATABASE_CONNECT_TIMEOUT_SECS", default_value_t = 30)]
     pub database_connect_timeout_secs: u64,
 
+    // --- The cluster (nodes sharing one PostgreSQL; see the README's "Running a cluster") ---
+    /// Whether this node runs executions: on (the default) or off (an API-only node).
+    #[arg(long, env = "HAKE_COMPUTE", value_enum, default_value_t = Switch::On)]
+    pub compute: Switch,
+
+    /// A label of this node, `KEY=VALUE`, that jobs select with `NodeSelectors`
+    /// (repeatable; comma-separated in the environment).
+    #[arg(
+        long = "label",
+        env = "HAKE_LABELS",
+        value_delimiter = ',',
+        value_name = "KEY=VALUE"
+    )]
+    pub labels: Vec<String>,
+
+    /// Seconds after which a silent node is lost and its executions are failed.
+    #[arg(long, env = "HAKE_NODE_TIMEOUT_SECS", default_value_t = 30.0)]
+    pub node_timeout_secs: f64,
+
+    /// CPU cores this node offers to jobs (default: all cores), e.g. `4` or `1500m`.
+    #[arg(long, env = "HAKE_CAPACITY_CPU")]
+    pub capacity_cpu: Option<String>,
+
+    /// Memory this node offers to jobs (default: all of it), e.g. `8Gb`.
+    #[arg(long, env = "HAKE_CAPACITY_MEMORY")]
+    pub capacity_memory: Option<String>,
+
+    /// Disk this node offers to jobs (default: free space in the data dir), e.g. `100Gb`.
+    #[arg(long, env = "HAKE_CAPACITY_DISK")]
+    pub capacity_disk: Option<String>,
+
+    /// GPUs this node offers to jobs (default: the NVIDIA devices found).
+    #[arg(long, env = "HAKE_CAPACITY_GPU")]
+    pub capacity_gpu: Option<u64>,
+
     /// Executions that may run at once (default: the number of cores).
     #[arg(long, env = "HAKE_MAX_CONCURRENT_EXECUTIONS")]
     pub max_concurrent_executions: Option<usize>,
@@ -224,6 +259,15 @@ pub struct ServeConfig {
     pub max_published_output_bytes: u64,
 }
 
+/// A feature turned on or off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    /// On.
+    On,
+    /// Off.
+    Off,
+}
+
 /// Whether Exec jobs are confined by Landlock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExecSandboxMode {
@@ -261,6 +305,13 @@ impl ServeConfig {
         std::time::Duration::try_from_secs_f64(self.log_heartbeat_secs)
             .unwrap_or(std::time::Duration::from_secs(15))
             .max(std::time::Duration::from_millis(10))
+    }
+
+    /// How long a silent node stays a member (at least 100 ms).
+    pub fn node_timeout(&self) -> std::time::Duration {
+        std::time::Duration::try_from_secs_f64(self.node_timeout_secs)
+            .unwrap_or(std::time::Duration::from_secs(30))
+            .max(std::time::Duration::from_millis(100))
     }
 
     /// Executions allowed at once.

@@ -276,6 +276,46 @@ pub struct NodeInfo {
     pub exec_sandbox: Option<crate::sandbox::SandboxStatus>,
 }
 
+/// One node of the cluster: Bacalhau's `NodeInfo`, with whether it is connected and
+/// when it was last heard from.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct ClusterNode {
+    /// Version facts.
+    pub bacalhau_version: BuildVersionInfo,
+    /// The node.
+    pub peer_info: PeerInfo,
+    /// `Compute` (runs executions) or `Requester` (API only).
+    pub node_type: String,
+    /// Its labels (`--label`).
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// What it runs, for a compute node.
+    #[serde(rename = "ComputeNodeInfo", skip_serializing_if = "Option::is_none")]
+    pub compute_node_info: Option<ComputeNodeInfo>,
+    /// `CONNECTED` or `DISCONNECTED` (silent longer than the node timeout).
+    pub connection: String,
+    /// Its last heartbeat (RFC 3339).
+    pub last_seen: String,
+}
+
+/// A compute node's engines and capacity.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct ComputeNodeInfo {
+    /// Engines it runs.
+    pub execution_engines: Vec<String>,
+    /// What it has.
+    pub max_capacity: crate::cluster::Capacity,
+    /// What its running executions leave free.
+    pub available_capacity: crate::cluster::Capacity,
+    /// The most one job may ask for (its whole capacity).
+    pub max_job_requirements: crate::cluster::Capacity,
+    /// Executions running on it.
+    pub running_executions: usize,
+    /// Executions it may run at once (extension).
+    pub max_concurrent_executions: usize,
+}
+
 /// A node's identity.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]

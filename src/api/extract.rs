@@ -94,6 +94,8 @@ pub struct Signed<T> {
     pub client_id: String,
     /// The parsed payload.
     pub payload: T,
+    /// The request body as received (what a cluster node forwards to another).
+    pub body: Bytes,
 }
 
 impl<T: SignedPayload> FromRequest<AppState> for Signed<T> {
@@ -146,6 +148,7 @@ impl<T: SignedPayload> FromRequest<AppState> for Signed<T> {
         Ok(Signed {
             client_id: verified.client_id,
             payload,
+            body: bytes,
         })
     }
 }

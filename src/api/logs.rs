@@ -4,19 +4,24 @@
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::dto::{LogFrame, LogsPayload, LogsRequest};
 use super::error::{ApiError, ErrorBody};
 use super::extract::Signed;
+use super::proxy;
 use super::AppState;
 use crate::jobs::JobError;
 use crate::logs::frame::Format;
 use crate::logs::stream::{self, LogQuery, StreamContext};
 use crate::logs::{Filter, TooManyStreams};
 use crate::model::LogStream;
+
+/// How long a follow of a job that has not started yet waits for its first execution
+/// before it is served here (in a cluster, the stream lives on the node that runs it).
+const FIRST_EXECUTION_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn parse_stream(s: Option<&str>) -> Result<Option<LogStream>, ApiError> {
     match s.map(str::trim).unwrap_or("") {
@@ -123,6 +128,50 @@ pub async fn logs(
             .with_details(json!({ "id": job_id, "execution_id": id })))
         }
     };
+    // In a cluster the execution may run on another node, which holds its live stream.
+    let mut view = view;
+    if app.jobs.store().cluster().is_some() && !proxy::was_forwarded(&headers) {
+        let elsewhere = || {
+            let need = crate::cluster::Capacity::of(&view.job.spec.resources).unwrap_or_default();
+            let me = app.jobs.node_id();
+            app.jobs
+                .node()
+                .candidates(&view.job.spec, &need)
+                .iter()
+                .any(|m| m.id != me)
+        };
+        if p.follow && execution_id.is_none() && view.state.executions.is_empty() && elsewhere() {
+            // Where it will run is known once it starts: wait for that (or its end).
+            let until = tokio::time::Instant::now() + FIRST_EXECUTION_WAIT;
+            while view.state.executions.is_empty()
+                && !view.state.state.is_terminal()
+                && tokio::time::Instant::now() < until
+                && !app.shutdown.is_cancelled()
+            {
+                let left = until - tokio::time::Instant::now();
+                view = app
+                    .jobs
+                    .wait_state(&job_id, view.state.version, left)
+                    .await?;
+            }
+        }
+        let target = match &execution_id {
+            Some(id) => view
+                .state
+                .executions
+                .iter()
+                .find(|e| e.compute_reference == *id),
+            None => view.state.executions.last(),
+        };
+        let elsewhere = target
+            .filter(|e| !e.state.is_terminal())
+            .and_then(|e| proxy::other_node_url(&app, &e.node_id));
+        if let Some(url) = elsewhere {
+            let url = format!("{url}/api/v1/requester/logs");
+            return proxy::forward(&app, Method::POST, url, &headers, signed.body).await;
+        }
+    }
+    app.jobs.watch_here(&view);
     let after_seq = p.after_seq.and_then(|a| u64::try_from(a).ok()).max(resume);
     let query = LogQuery {
         job_id,

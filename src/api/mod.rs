@@ -14,6 +14,7 @@ pub mod limits;
 pub mod logs;
 mod node;
 pub mod openapi;
+pub mod proxy;
 pub mod requester;
 mod results;
 pub mod serve;
@@ -58,7 +59,8 @@ fn prefixed() -> Router<AppState> {
         .route("/events", post(requester::events).get(requester::events))
         .route("/results", post(requester::results).get(requester::results))
         .route("/cancel", post(requester::cancel).get(requester::cancel))
-        .route("/logs", post(logs::logs).get(logs::logs));
+        .route("/logs", post(logs::logs).get(logs::logs))
+        .route("/nodes", post(node::nodes).get(node::nodes));
     Router::new()
         .nest("/requester", requester)
         .route("/version", post(node::version).get(node::version))

@@ -96,7 +96,7 @@ pub async fn node_info(State(app): State<AppState>) -> Json<NodeInfo> {
             addrs: vec![app.config.public_url()],
         },
         node_type: 1,
-        labels: json!({}),
+        labels: json!(app.jobs.node().labels()),
         engines: app.jobs.engines().names(),
         executions_running: sched.running(),
         jobs_waiting: sched.waiting(),
@@ -106,6 +106,44 @@ pub async fn node_info(State(app): State<AppState>) -> Json<NodeInfo> {
 }
 
 /// This node's id, as a JSON string.
+/// The nodes of the cluster (this node alone on SQLite), live and lost.
+#[utoipa::path(post, path = "/requester/nodes", tag = "requester",
+    responses((status = 200, description = "Every registered node", body = [ClusterNode]),
+              (status = 503, description = "Database unavailable", body = ErrorBody)))]
+pub async fn nodes(State(app): State<AppState>) -> Result<Json<Vec<ClusterNode>>, ApiError> {
+    Ok(Json(
+        app.jobs
+            .nodes()
+            .await?
+            .into_iter()
+            .map(|m| ClusterNode {
+                bacalhau_version: build_info(),
+                peer_info: PeerInfo {
+                    id: m.id,
+                    addrs: vec![m.spec.url.clone()],
+                },
+                node_type: if m.spec.compute {
+                    "Compute"
+                } else {
+                    "Requester"
+                }
+                .to_owned(),
+                labels: m.spec.labels.clone(),
+                compute_node_info: m.spec.compute.then(|| ComputeNodeInfo {
+                    execution_engines: m.spec.engines.clone(),
+                    max_capacity: m.spec.max_capacity,
+                    available_capacity: m.spec.available_capacity,
+                    max_job_requirements: m.spec.max_capacity,
+                    running_executions: m.spec.running,
+                    max_concurrent_executions: m.spec.slots,
+                }),
+                connection: if m.alive { "CONNECTED" } else { "DISCONNECTED" }.to_owned(),
+                last_seen: crate::time::format(&m.last_seen),
+            })
+            .collect(),
+    ))
+}
+
 #[utoipa::path(get, path = "/id", tag = "node",
     responses((status = 200, description = "Node id", body = String, content_type = "application/json")))]
 pub async fn id(State(app): State<AppState>) -> Json<String> {

@@ -18,7 +18,7 @@ use crate::model;
     ),
     paths(
         requester::submit, requester::list, requester::states, requester::events,
-        requester::results, requester::cancel, logs::logs,
+        requester::results, requester::cancel, logs::logs, node::nodes,
         node::version, node::livez, node::readyz, node::healthz, node::node_info, node::id,
         node::metrics, results::download,
     ),
@@ -29,7 +29,8 @@ use crate::model;
         dto::ListRequest, dto::ListResponse, dto::JobWithInfo,
         dto::StateRequest, dto::ResultsResponse, dto::EventsRequest, dto::EventsResponse,
         dto::EventFilterOptions, dto::VersionRequest, dto::VersionResponse, dto::BuildVersionInfo,
-        dto::NodeInfo, dto::PeerInfo,
+        dto::NodeInfo, dto::PeerInfo, dto::ClusterNode, dto::ComputeNodeInfo,
+        crate::cluster::Capacity,
         dto::LogsRequest, dto::LogsPayload, dto::LogFrame, dto::LogGap, dto::LogEnd,
         model::Job, model::Metadata, model::RequesterInfo, model::Spec, model::PublisherSpec,
         model::DockerSpec, model::LanguageSpec, model::WasmSpec, model::ExecSpec, model::Resources,

@@ -8,6 +8,7 @@ pub mod fmt;
 pub mod jobs;
 pub mod key;
 pub mod logs;
+pub mod nodes;
 pub mod progress;
 pub mod results;
 pub mod run;
@@ -105,6 +106,8 @@ pub enum ClientCommand {
     Cancel(wait::CancelArgs),
     /// List a job's results; --download DIR fetches and unpacks them.
     Results(results::ResultsArgs),
+    /// List the nodes of the cluster: labels, engines, capacity, connection.
+    Nodes(nodes::NodesArgs),
 }
 
 /// Loads (creating on first use) the key; failures are local (exit 6).
@@ -144,6 +147,7 @@ async fn run_client(
         ClientCommand::Wait(args) => wait::run_wait(&c, &args).await,
         ClientCommand::Cancel(args) => wait::run_cancel(&c, &signer(keys)?, &args).await,
         ClientCommand::Results(args) => results::run_results(&c, &args).await,
+        ClientCommand::Nodes(args) => nodes::run_nodes(&c, &args).await,
     }
 }
 

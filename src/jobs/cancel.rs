@@ -82,11 +82,19 @@ impl Jobs {
         nonce: Option<&str>,
     ) -> Result<JobState, JobError> {
         let id = view.state.job_id.clone();
-        let Some(live) = self.live_job(&id) else {
-            return Err(JobError::Terminal {
-                id,
-                state: view.state.state,
-            });
+        let live = match self.live_job(&id) {
+            Some(live) => live,
+            // In a cluster the job may run on other nodes: the cancel is recorded under
+            // the job's row lock and they stop its executions when they hear of it.
+            None if self.inner.store.cluster().is_some() => {
+                super::service::LiveJob::new(view.job.clone(), (*view.state).clone())
+            }
+            None => {
+                return Err(JobError::Terminal {
+                    id,
+                    state: view.state.state,
+                })
+            }
         };
         live.cancel.cancel();
         live.tasks.close();

@@ -3,6 +3,7 @@
 
 pub mod cache;
 mod cancel;
+mod cluster;
 mod list;
 mod runner;
 pub mod scheduler;

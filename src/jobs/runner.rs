@@ -57,10 +57,7 @@ impl Jobs {
             };
             let Some(permit) = permit else { return };
             let execution_id = format!("e-{}", uuid::Uuid::new_v4());
-            let timeout = Duration::from_secs_f64(live.job.spec.timeout.max(0.0));
-            let timeout_at = (live.job.spec.timeout > 0.0).then(|| {
-                time::now() + chrono::Duration::from_std(timeout).unwrap_or(chrono::Duration::MAX)
-            });
+            let (timeout, timeout_at) = deadline(&live.job, time::now());
             let start = Event::StartExecution {
                 execution_id: execution_id.clone(),
                 node_id: self.inner.node_id.clone(),
@@ -94,7 +91,7 @@ impl Jobs {
         }
     }
 
-    async fn run_execution(
+    pub(super) async fn run_execution(
         self,
         live: Arc<LiveJob>,
         execution_id: String,
@@ -136,6 +133,7 @@ impl Jobs {
                     reason: format!("preparing inputs failed: {e:#}"),
                 };
                 sink.end();
+                live.forget_local(&execution_id);
                 self.finish(&live, &execution_id, outcome).await;
                 watcher.abort();
                 return;
@@ -239,6 +237,7 @@ impl Jobs {
             }),
         };
         sink.end();
+        live.forget_local(&execution_id);
         if let Some(outcome) = outcome {
             self.finish(&live, &execution_id, outcome).await;
         }
@@ -352,6 +351,15 @@ impl Jobs {
             tracing::debug!(execution = %execution_id, error = %e, "an engine note was not recorded");
         }
     }
+}
+
+/// A job's execution deadline: how long it may run and, when it has a timeout, the time
+/// it will be killed if it starts at `now`.
+pub(super) fn deadline(job: &Job, now: time::Time) -> (Duration, Option<time::Time>) {
+    let timeout = Duration::from_secs_f64(job.spec.timeout.max(0.0));
+    let at = (job.spec.timeout > 0.0)
+        .then(|| now + chrono::Duration::from_std(timeout).unwrap_or(chrono::Duration::MAX));
+    (timeout, at)
 }
 
 /// The shortest time between two recorded progress notes of an execution.

@@ -57,6 +57,12 @@ impl Scheduler {
         (must_wait, rx)
     }
 
+    /// Waits for a free slot outside the queue (a cluster node's claimer, which takes
+    /// work from the database rather than from this queue). `None` once closed.
+    pub async fn slot(&self) -> Option<OwnedSemaphorePermit> {
+        self.slots.clone().acquire_owned().await.ok()
+    }
+
     /// Executions running now.
     pub fn running(&self) -> usize {
         self.max - self.slots.available_permits()

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -14,6 +14,7 @@ use super::cache::FinishedCache;
 use super::scheduler::Scheduler;
 use super::state::{self, Event, Transition, TransitionError};
 use super::{validate, JobError, JobSettings};
+use crate::cluster::Node;
 use crate::engines::Engines;
 use crate::logs::LogHub;
 use crate::metrics::Metrics;
@@ -52,17 +53,20 @@ pub struct LiveJob {
     /// The job.
     pub job: Arc<Job>,
     /// Serialises every change to this job and holds its committed state.
-    state: tokio::sync::Mutex<JobState>,
+    pub(super) state: tokio::sync::Mutex<JobState>,
     /// The latest committed state; long-polls and log followers wait on it.
     watch: watch::Sender<Arc<JobState>>,
     /// Fires when the job is being cancelled: drivers stop and executions are killed.
     pub(super) cancel: CancellationToken,
     /// The job's driver and execution tasks, so cancel can wait until they are gone.
     pub(super) tasks: TaskTracker,
+    /// Executions of this job running on this node, with when it claimed each (a
+    /// cluster's lease check stops those the database no longer gives to this node).
+    pub(super) local: Mutex<HashMap<String, std::time::Instant>>,
 }
 
 impl LiveJob {
-    fn new(job: Arc<Job>, state: JobState) -> Arc<Self> {
+    pub(super) fn new(job: Arc<Job>, state: JobState) -> Arc<Self> {
         let (watch, _) = watch::channel(Arc::new(state.clone()));
         Arc::new(Self {
             job,
@@ -70,7 +74,16 @@ impl LiveJob {
             watch,
             cancel: CancellationToken::new(),
             tasks: TaskTracker::new(),
+            local: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Forgets an execution that ended here.
+    pub(super) fn forget_local(&self, execution_id: &str) {
+        self.local
+            .lock()
+            .expect("local executions")
+            .remove(execution_id);
     }
 
     /// The latest committed state.
@@ -95,7 +108,11 @@ pub(super) struct Inner {
     pub(super) logs: LogHub,
     pub(super) metrics: Arc<Metrics>,
     pub(super) scheduler: Scheduler,
-    /// Jobs that are not terminal yet, by id.
+    /// This node in its cluster (on SQLite, a cluster of one).
+    pub(super) node: Arc<Node>,
+    /// Wakes this node's claimer: work may be waiting (PostgreSQL only).
+    pub(super) claim_wake: Notify,
+    /// Jobs that are not terminal yet and that this node runs or watches, by id.
     live: Mutex<HashMap<String, Arc<LiveJob>>>,
     /// Recently finished jobs, answered without a disk read.
     finished: FinishedCache,
@@ -108,7 +125,7 @@ impl Jobs {
     pub fn new(
         store: Store,
         settings: JobSettings,
-        node_id: String,
+        node: Arc<Node>,
         engines: Engines,
         storage: Storage,
         logs: LogHub,
@@ -119,7 +136,9 @@ impl Jobs {
             inner: Arc::new(Inner {
                 store,
                 settings,
-                node_id,
+                node_id: node.id.clone(),
+                node,
+                claim_wake: Notify::new(),
                 engines,
                 storage,
                 logs,
@@ -152,6 +171,11 @@ impl Jobs {
         &self.inner.scheduler
     }
 
+    /// This node in its cluster.
+    pub fn node(&self) -> &Arc<Node> {
+        &self.inner.node
+    }
+
     /// The log hub.
     pub fn logs(&self) -> &LogHub {
         &self.inner.logs
@@ -161,6 +185,9 @@ impl Jobs {
     /// restart") and their jobs move on; jobs that had not started are queued again in
     /// submit order.
     pub async fn recover(&self) -> Result<(), JobError> {
+        if self.inner.store.cluster().is_some() {
+            return self.recover_node().await;
+        }
         let unfinished = self.inner.store.unfinished_jobs().await?;
         let mut requeued = 0;
         for stored in unfinished {
@@ -201,19 +228,32 @@ impl Jobs {
         }
         let mut spec = req.spec;
         validate::spec(&spec).map_err(JobError::Invalid)?;
+        // In a cluster another node may run an engine this one lacks; that node checks
+        // the engine's part of the spec when it claims the execution.
+        let local_engine = spec
+            .engine
+            .is_some_and(|e| self.inner.engines.get(e).is_some());
+        if local_engine || self.inner.store.cluster().is_none() {
+            self.inner
+                .engines
+                .validate(&spec)
+                .map_err(JobError::Invalid)?;
+        }
         self.inner
-            .engines
-            .validate(&spec)
-            .map_err(JobError::Invalid)?;
+            .node
+            .check_placeable(&spec)
+            .map_err(|e| JobError::Invalid(e.0))?;
         self.inner
             .storage
             .validate_inputs(&spec)
             .map_err(JobError::Invalid)?;
-        self.inner
-            .engines
-            .check(&spec)
-            .await
-            .map_err(JobError::Invalid)?;
+        if local_engine {
+            self.inner
+                .engines
+                .check(&spec)
+                .await
+                .map_err(JobError::Invalid)?;
+        }
         normalize(&mut spec, self.inner.settings.default_timeout_secs);
 
         let now = time::now();
@@ -242,6 +282,8 @@ impl Jobs {
             state: state.state.to_string(),
             version: state.version,
             history: history_row(&created),
+            engine: job.spec.engine.map(|e| e.to_string()).unwrap_or_default(),
+            executions: job.spec.deal.concurrency.max(1),
             nonce: req.nonce.map(|nonce| NewNonce {
                 client_id: req.client_id,
                 nonce,
@@ -251,6 +293,11 @@ impl Jobs {
             }),
         };
         match self.inner.store.insert_job(new).await? {
+            Inserted::Created if self.inner.store.cluster().is_some() => {
+                // Its executions wait in the database for a node to claim them.
+                self.inner.claim_wake.notify_one();
+                Ok(job)
+            }
             Inserted::Created => {
                 let job = Arc::new(job);
                 let live = LiveJob::new(job.clone(), state);
@@ -344,8 +391,11 @@ impl Jobs {
         if view.state.version > after_version || view.state.state.is_terminal() {
             return Ok(view);
         }
-        let Some(live) = self.live_job(&view.state.job_id) else {
-            return self.get(&view.state.job_id).await;
+        let live = match self.live_job(&view.state.job_id) {
+            Some(live) => live,
+            // In a cluster the job may run elsewhere: watch it here, fed by notifications.
+            None if self.inner.store.cluster().is_some() => self.shadow(&view),
+            None => return self.get(&view.state.job_id).await,
         };
         let mut rx = live.watch.subscribe();
         let shutdown = self.inner.shutdown.clone();
@@ -393,14 +443,7 @@ impl Jobs {
     /// Stops accepting work; running executions are stopped and recorded as interrupted.
     pub async fn shutdown(&self, grace: Duration) {
         self.inner.shutdown.cancel();
-        let lives: Vec<_> = self
-            .inner
-            .live
-            .lock()
-            .expect("live map")
-            .values()
-            .cloned()
-            .collect();
+        let lives = self.live_jobs();
         let _ = tokio::time::timeout(grace, async {
             for l in lives {
                 l.tasks.close();
@@ -408,6 +451,7 @@ impl Jobs {
             }
         })
         .await;
+        self.leave_cluster().await;
     }
 
     /// The one code path for state changes: compute, commit, publish.
@@ -427,19 +471,40 @@ impl Jobs {
         nonce: Option<NewNonce>,
     ) -> Result<Arc<JobState>, JobError> {
         let mut guard = live.state.lock().await;
-        let t =
-            state::apply(&guard, &live.job.spec.deal, event, time::now()).map_err(|e| match e {
-                TransitionError::JobTerminal(state) => JobError::Terminal {
-                    id: guard.job_id.clone(),
-                    state,
-                },
-                other => JobError::Invalid(other.to_string()),
-            })?;
-        let mut commit = commit_of(&t);
-        commit.nonce = nonce;
-        self.inner.store.commit(commit).await?;
-        *guard = t.state.clone();
-        let snapshot = Arc::new(t.state);
+        let deal = &live.job.spec.deal;
+        let now = time::now();
+        let id = &live.job.metadata.id;
+        let next = match self.inner.store.cluster() {
+            // Several nodes may change this job: compute from what the database holds,
+            // under the job's row lock.
+            Some(c) => c
+                .transact(id, |stored| {
+                    let t = state::apply(&stored.state, deal, event, now)?;
+                    let mut commit = commit_of(&t);
+                    commit.nonce = nonce;
+                    Ok((commit, t.state))
+                })
+                .await?
+                .ok_or_else(|| JobError::NotFound(id.clone()))?
+                .map_err(|e| transition_error(id, e))?,
+            None => {
+                let t =
+                    state::apply(&guard, deal, event, now).map_err(|e| transition_error(id, e))?;
+                let mut commit = commit_of(&t);
+                commit.nonce = nonce;
+                self.inner.store.commit(commit).await?;
+                t.state
+            }
+        };
+        *guard = next.clone();
+        drop(guard);
+        Ok(self.publish(live, next))
+    }
+
+    /// Makes a committed state the job's current one here: watchers see it, and a job
+    /// that ended leaves the live map for the finished cache.
+    pub(super) fn publish(&self, live: &LiveJob, state: JobState) -> Arc<JobState> {
+        let snapshot = Arc::new(state);
         live.watch.send_replace(snapshot.clone());
         if snapshot.state.is_terminal() {
             self.inner.metrics.finished(snapshot.state.as_str());
@@ -449,14 +514,45 @@ impl Jobs {
             });
             self.unregister(&snapshot.job_id);
         }
-        Ok(snapshot)
+        snapshot
+    }
+
+    /// Every job live here.
+    pub(super) fn live_jobs(&self) -> Vec<Arc<LiveJob>> {
+        self.inner
+            .live
+            .lock()
+            .expect("live map")
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// The job live here, registered as a watched copy when it is not (in a cluster, a
+    /// job running on other nodes), kept current by [`Jobs::refresh`].
+    pub(super) fn shadow(&self, view: &JobView) -> Arc<LiveJob> {
+        self.inner
+            .live
+            .lock()
+            .expect("live map")
+            .entry(view.state.job_id.clone())
+            .or_insert_with(|| LiveJob::new(view.job.clone(), (*view.state).clone()))
+            .clone()
+    }
+
+    /// Keeps a job that has not ended current here while a log stream follows it (in a
+    /// cluster it may run on another node).
+    pub fn watch_here(&self, view: &JobView) {
+        if self.inner.store.cluster().is_some() && !view.state.state.is_terminal() {
+            self.shadow(view);
+        }
     }
 
     pub(super) fn live_job(&self, id: &str) -> Option<Arc<LiveJob>> {
         self.inner.live.lock().expect("live map").get(id).cloned()
     }
 
-    fn register(&self, live: &Arc<LiveJob>) {
+    pub(super) fn register(&self, live: &Arc<LiveJob>) {
         self.inner
             .live
             .lock()
@@ -464,8 +560,18 @@ impl Jobs {
             .insert(live.job.metadata.id.clone(), live.clone());
     }
 
-    fn unregister(&self, id: &str) {
+    pub(super) fn unregister(&self, id: &str) {
         self.inner.live.lock().expect("live map").remove(id);
+    }
+}
+
+fn transition_error(id: &str, e: TransitionError) -> JobError {
+    match e {
+        TransitionError::JobTerminal(state) => JobError::Terminal {
+            id: id.to_owned(),
+            state,
+        },
+        other => JobError::Invalid(other.to_string()),
     }
 }
 
@@ -494,7 +600,7 @@ fn history_row(h: &JobHistory) -> HistoryRow {
     }
 }
 
-fn commit_of(t: &Transition) -> Commit {
+pub(super) fn commit_of(t: &Transition) -> Commit {
     Commit {
         job_id: t.state.job_id.clone(),
         job: t.job_changed.then(|| JobRowUpdate {
@@ -515,6 +621,7 @@ fn commit_of(t: &Transition) -> Commit {
                     state: e.state.to_string(),
                     version: e.version,
                     body: to_json(e),
+                    node_id: e.node_id.clone(),
                 }
             })
             .collect(),

@@ -47,6 +47,14 @@ pub enum Event {
     },
     /// The node restarted while executions were running.
     Interrupt,
+    /// A node is gone (lost, or restarted): its executions that had not ended fail with
+    /// `reason`; the job ends when no execution is left to run.
+    Lost {
+        /// The node.
+        node_id: String,
+        /// Why, in a sentence naming the node.
+        reason: String,
+    },
 }
 
 /// How an execution ended.
@@ -280,6 +288,20 @@ pub fn apply(
                 t.finish(deal, now);
             }
         }
+        Event::Lost { node_id, reason } => {
+            for idx in 0..t.state.executions.len() {
+                let e = &t.state.executions[idx];
+                if e.node_id == node_id && !e.state.is_terminal() {
+                    t.set_execution(idx, ExecutionStateType::Failed, &reason, now);
+                }
+            }
+            if !t.touched.is_empty()
+                && t.state.executions.len() == concurrency
+                && t.state.executions.iter().all(|e| e.state.is_terminal())
+            {
+                t.finish(deal, now);
+            }
+        }
     }
     Ok(t)
 }
@@ -411,6 +433,50 @@ impl Transition {
 mod tests {
     use super::*;
     use crate::time::now;
+
+    #[test]
+    fn a_lost_node_fails_only_its_own_executions_and_the_job_ends_when_none_is_left() {
+        let d = deal(2);
+        let s = initial("j", now());
+        let start = |s: &JobState, e: &str, n: &str| {
+            apply(
+                s,
+                &d,
+                Event::StartExecution {
+                    execution_id: e.into(),
+                    node_id: n.into(),
+                    timeout_at: None,
+                },
+                now(),
+            )
+            .unwrap()
+            .state
+        };
+        let s = start(&s, "e-1", "n-a");
+        let lost = |s: &JobState, n: &str| {
+            apply(
+                s,
+                &d,
+                Event::Lost {
+                    node_id: n.into(),
+                    reason: format!("node {n} lost"),
+                },
+                now(),
+            )
+            .unwrap()
+        };
+        // One of two executions started: the job waits for the other.
+        let t = lost(&s, "n-a");
+        assert_eq!(t.state.executions[0].state, ExecutionStateType::Failed);
+        assert_eq!(t.state.executions[0].status, "node n-a lost");
+        assert_eq!(t.state.state, JobStateType::InProgress);
+        // Another node's loss changes nothing.
+        let s = start(&s, "e-2", "n-b");
+        let t = lost(&s, "n-c");
+        assert!(t.touched.is_empty() && t.history.is_empty());
+        let t = lost(&lost(&s, "n-a").state, "n-b");
+        assert_eq!(t.state.state, JobStateType::Error);
+    }
 
     fn deal(concurrency: i64) -> Deal {
         Deal {

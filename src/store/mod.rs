@@ -216,6 +216,7 @@ pub struct Store {
     reads: Arc<dyn Reads>,
     /// Queue of write operations for the writer task; each carries its reply channel.
     writer: mpsc::Sender<Op>,
+    cluster: Option<postgres::PgCluster>,
 }
 
 impl Store {
@@ -223,26 +224,36 @@ impl Store {
     pub async fn open(opts: &StoreOptions) -> Result<Self, StoreError> {
         let kind = DatabaseKind::of_url(&opts.url).map_err(StoreError::Config)?;
         let max_batch = opts.max_batch.max(1);
-        let (reads, writer): (Arc<dyn Reads>, _) = match kind {
+        let (reads, writer, cluster): (Arc<dyn Reads>, _, _) = match kind {
             DatabaseKind::Sqlite => {
                 let (reads, conn) = sqlite::open(opts).await?;
-                (Arc::new(reads), writer::spawn(conn, max_batch))
+                (Arc::new(reads), writer::spawn(conn, max_batch), None)
             }
             DatabaseKind::Postgres => {
-                let (reads, conn) = postgres::open(opts).await?;
-                (Arc::new(reads), writer::spawn(conn, max_batch))
+                let (reads, conn, cluster) = postgres::open(opts).await?;
+                (
+                    Arc::new(reads),
+                    writer::spawn(conn, max_batch),
+                    Some(cluster),
+                )
             }
         };
         Ok(Self {
             kind,
             reads,
             writer,
+            cluster,
         })
     }
 
     /// Which database this is.
     pub fn kind(&self) -> DatabaseKind {
         self.kind
+    }
+
+    /// The cluster's statements, on PostgreSQL (where several nodes may share the store).
+    pub fn cluster(&self) -> Option<&postgres::PgCluster> {
+        self.cluster.as_ref()
     }
 
     /// Whether the database answers a trivial query.

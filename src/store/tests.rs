@@ -29,6 +29,8 @@ fn new_job(id: &str, nonce: Option<&str>) -> NewJob {
         state: "New".into(),
         version: 1,
         history: history("Job created"),
+        engine: "Noop".into(),
+        executions: 1,
         nonce: nonce.map(|n| NewNonce {
             client_id: "c".into(),
             nonce: n.into(),
@@ -53,6 +55,7 @@ fn execution(id: &str, ordinal: i64) -> ExecutionRow {
         state: "BidAccepted".into(),
         version: 1,
         body: execution_body(id),
+        node_id: "n-1".into(),
     }
 }
 

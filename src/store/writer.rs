@@ -33,6 +33,10 @@ pub struct NewJob {
     pub history: HistoryRow,
     /// The submit's nonce, when it carried one.
     pub nonce: Option<NewNonce>,
+    /// The engine that runs it (a cluster places executions by it).
+    pub engine: String,
+    /// How many executions it runs.
+    pub executions: i64,
 }
 
 /// The signed route that used a nonce.
@@ -107,6 +111,8 @@ pub struct ExecutionRow {
     pub version: i64,
     /// The ExecutionState as JSON.
     pub body: String,
+    /// The node it runs on (kept in a column on PostgreSQL, where leases are judged).
+    pub node_id: String,
 }
 
 /// A history record to append.
@@ -329,6 +335,12 @@ async fn transaction<W: WriteTx>(conn: &mut W, work: &[Work]) -> Result<Vec<Answ
             Err(e)
         }
     }
+}
+
+/// Writes one commit inside a transaction the caller opened (a cluster's job-locked
+/// change), under the same rules as a batch of one.
+pub(super) async fn apply_commit<W: WriteTx>(conn: &mut W, c: Commit) -> Result<(), StoreError> {
+    apply(conn, &[Work::Commit(Box::new(c))]).await.map(drop)
 }
 
 /// Keeps the last of the rows that share a key, in the order of their last occurrence:

@@ -1,6 +1,5 @@
-//! The nodes the console's nodes page lists. Today that is this node alone, from the
-//! same facts `/node_info` serves; when the cluster registry lands, only [`list`]
-//! changes its data source.
+//! The nodes the console's nodes page lists: the cluster registry (this node alone on
+//! SQLite).
 
 use std::collections::BTreeMap;
 
@@ -29,18 +28,25 @@ pub struct NodeView {
     pub version: String,
 }
 
-/// The nodes of the cluster as this node knows them: itself.
+/// The nodes of the cluster as this node knows them (the registry as of its last
+/// heartbeat, with its own entry current); on SQLite, itself.
 pub fn list(app: &App) -> Vec<NodeView> {
     let sched = app.jobs.scheduler();
-    vec![NodeView {
-        id: app.jobs.node_id().to_owned(),
-        liveness: "alive".to_owned(),
-        addrs: vec![app.config.public_url()],
-        labels: BTreeMap::new(),
-        engines: app.jobs.engines().names(),
-        running: sched.running(),
-        waiting: sched.waiting(),
-        capacity: app.config.max_concurrent(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-    }]
+    let me = app.jobs.node_id();
+    app.jobs
+        .node()
+        .members_now(sched.running())
+        .into_iter()
+        .map(|m| NodeView {
+            liveness: if m.alive { "alive" } else { "lost" }.to_owned(),
+            addrs: vec![m.spec.url.clone()],
+            labels: m.spec.labels.clone(),
+            engines: m.spec.engines.clone(),
+            running: m.spec.running,
+            waiting: if m.id == me { sched.waiting() } else { 0 },
+            capacity: m.spec.slots,
+            version: m.spec.version.clone(),
+            id: m.id,
+        })
+        .collect()
 }

@@ -15,6 +15,7 @@ mod cancel;
 mod cli;
 mod cli_jobs;
 mod cli_logs;
+mod cluster;
 mod crash;
 mod deploy;
 mod docker;

@@ -23,7 +23,7 @@
 //!
 //! A job with one output and no inputs therefore sees its output directory as fd 3.
 
-mod limits;
+pub(crate) mod limits;
 mod stdio;
 
 use std::path::PathBuf;

@@ -3,6 +3,7 @@
 //! Every node migrates at start-up; sqlx holds PostgreSQL's advisory lock while it does,
 //! so nodes starting together migrate one after the other.
 
+pub mod cluster;
 pub(super) mod reads;
 mod write;
 
@@ -13,6 +14,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, PgPool};
 
 use super::{StoreError, StoreOptions};
+pub use cluster::PgCluster;
 pub(crate) use reads::PgReads;
 pub(crate) use write::PgWriter;
 
@@ -25,7 +27,9 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Connects (retrying for up to `opts.connect_timeout` while the server is not up yet)
 /// and runs the migrations.
-pub(super) async fn open(opts: &StoreOptions) -> Result<(PgReads, PgWriter), StoreError> {
+pub(super) async fn open(
+    opts: &StoreOptions,
+) -> Result<(PgReads, PgWriter, PgCluster), StoreError> {
     let connect = PgConnectOptions::from_str(&opts.url)?
         .application_name("hake")
         .statement_cache_capacity(512)
@@ -47,7 +51,11 @@ pub(super) async fn open(opts: &StoreOptions) -> Result<(PgReads, PgWriter), Sto
         }
     }
     MIGRATOR.run(&pool).await?;
-    Ok((PgReads { pool: pool.clone() }, PgWriter::new(pool)))
+    Ok((
+        PgReads { pool: pool.clone() },
+        PgWriter::new(pool.clone()),
+        PgCluster::new(pool),
+    ))
 }
 
 /// Whether a PostgreSQL SQLSTATE means the database cannot serve now: connection

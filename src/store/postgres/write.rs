@@ -20,7 +20,7 @@ impl PgWriter {
         Self { pool, tx: None }
     }
 
-    fn conn(&mut self) -> Result<&mut PgConnection, StoreError> {
+    pub(super) fn conn(&mut self) -> Result<&mut PgConnection, StoreError> {
         self.tx
             .as_deref_mut()
             .ok_or_else(|| StoreError::Corrupt("no open transaction".into()))
@@ -102,7 +102,7 @@ impl WriteTx for PgWriter {
              FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::bigint[]) \
              WITH ORDINALITY AS v(id, client_id, created_at, job, state, version, ord) ORDER BY ord",
         )
-        .bind(ids)
+        .bind(ids.clone())
         .bind(clients)
         .bind(created)
         .bind(bodies)
@@ -110,6 +110,27 @@ impl WriteTx for PgWriter {
         .bind(versions)
         .execute(self.conn()?)
         .await?;
+        // Their executions wait for a node; nodes waiting for work hear of them at commit.
+        let engines: Vec<&str> = jobs.iter().map(|j| j.engine.as_str()).collect();
+        let counts: Vec<i32> = jobs
+            .iter()
+            .map(|j| i32::try_from(j.executions.max(1)).unwrap_or(i32::MAX))
+            .collect();
+        sqlx::query(
+            "INSERT INTO pending (job_seq, engine, remaining) \
+             SELECT j.seq, v.engine, v.remaining \
+             FROM UNNEST($1::text[], $2::text[], $3::int[]) AS v(id, engine, remaining) \
+             JOIN jobs j ON j.id = v.id",
+        )
+        .bind(ids)
+        .bind(engines)
+        .bind(counts)
+        .execute(self.conn()?)
+        .await?;
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(super::cluster::PENDING_CHANNEL)
+            .execute(self.conn()?)
+            .await?;
         Ok(())
     }
 
@@ -145,11 +166,13 @@ impl WriteTx for PgWriter {
         let states: Vec<&str> = rows.iter().map(|(_, e)| e.state.as_str()).collect();
         let versions: Vec<i64> = rows.iter().map(|(_, e)| e.version).collect();
         let bodies: Vec<&str> = rows.iter().map(|(_, e)| e.body.as_str()).collect();
+        let nodes: Vec<&str> = rows.iter().map(|(_, e)| e.node_id.as_str()).collect();
+        // A new execution's lease starts now, by the database's clock.
         Ok(sqlx::query(
-            "INSERT INTO executions (job_seq, ordinal, id, state, version, body) \
-             SELECT j.seq, v.ordinal, v.id, v.state, v.version, v.body \
-             FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[]) \
-             AS v(job_id, ordinal, id, state, version, body) JOIN jobs j ON j.id = v.job_id \
+            "INSERT INTO executions (job_seq, ordinal, id, state, version, body, node_id, lease_at) \
+             SELECT j.seq, v.ordinal, v.id, v.state, v.version, v.body, v.node_id, now() \
+             FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[]) \
+             AS v(job_id, ordinal, id, state, version, body, node_id) JOIN jobs j ON j.id = v.job_id \
              ON CONFLICT (job_seq, ordinal) DO UPDATE SET state = excluded.state, \
              version = excluded.version, body = excluded.body WHERE executions.id = excluded.id",
         )
@@ -159,6 +182,7 @@ impl WriteTx for PgWriter {
         .bind(states)
         .bind(versions)
         .bind(bodies)
+        .bind(nodes)
         .execute(self.conn()?)
         .await?
         .rows_affected())

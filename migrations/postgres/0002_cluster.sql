@@ -1,0 +1,30 @@
+-- The cluster: nodes that share this database, executions placed on them, and the jobs
+-- whose executions still wait for a node. Liveness is judged with the database's clock.
+
+CREATE TABLE nodes (
+    id          TEXT        COLLATE "C" PRIMARY KEY,
+    info        TEXT        NOT NULL,              -- labels, engines, capacity, URL (JSON)
+    started_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
+    last_seen   TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+-- The node an execution runs on, and when that node last renewed its claim.
+ALTER TABLE executions ADD COLUMN node_id TEXT COLLATE "C";
+ALTER TABLE executions ADD COLUMN lease_at TIMESTAMPTZ;
+CREATE INDEX executions_running_on ON executions (node_id)
+    WHERE state NOT IN ('Completed', 'Failed', 'Cancelled', 'AskForBidRejected',
+                        'BidRejected', 'ResultRejected');
+
+-- One row per job with executions not yet claimed by a node, in submit order.
+CREATE TABLE pending (
+    job_seq     BIGINT  PRIMARY KEY REFERENCES jobs (seq),
+    engine      TEXT    NOT NULL,
+    remaining   INT     NOT NULL CHECK (remaining > 0)
+);
+
+-- Jobs submitted before this migration that never started wait for a node like new ones.
+INSERT INTO pending (job_seq, engine, remaining)
+SELECT seq,
+       COALESCE((job::jsonb) -> 'Spec' ->> 'Engine', 'Noop'),
+       GREATEST(COALESCE(((job::jsonb) -> 'Spec' -> 'Deal' ->> 'Concurrency')::int, 1), 1)
+FROM jobs WHERE state IN ('New', 'Queued');

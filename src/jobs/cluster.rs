@@ -1,0 +1,410 @@
+//! The job service in a cluster (PostgreSQL): this node claims waiting executions it
+//! can run, heartbeats and renews the leases of what it runs (stopping what it no longer
+//! holds), reaps the executions of lost nodes, and keeps the jobs watched here current
+//! when other nodes change them (notifications, with a poll behind them).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::OwnedSemaphorePermit;
+
+use super::service::{commit_of, to_json, Jobs, LiveJob};
+use super::state::{self, Event};
+use super::JobError;
+use crate::cluster::{heartbeat_interval, placement, Capacity};
+use crate::model::{Job, JobState};
+use crate::store::postgres::cluster::{PendingJob, PgCluster, PENDING_CHANNEL};
+use crate::store::StoreError;
+use crate::time;
+
+/// Jobs with waiting executions one claim looks at.
+const CLAIM_WINDOW: i64 = 32;
+/// How often jobs watched here are compared with the database, in case a notification
+/// was lost.
+const POLL_EVERY: Duration = Duration::from_secs(1);
+/// How long a job waits for a node before it is marked `Queued`.
+const QUEUED_AFTER: Duration = Duration::from_millis(500);
+
+/// What tells two states of a job apart: its version and its executions' versions.
+fn fingerprint(s: &JobState) -> (i64, usize, i64) {
+    (
+        s.version,
+        s.executions.len(),
+        s.executions.iter().map(|e| e.version).sum(),
+    )
+}
+
+impl Jobs {
+    fn cluster(&self) -> &PgCluster {
+        self.inner
+            .store
+            .cluster()
+            .expect("cluster tasks run on PostgreSQL only")
+    }
+
+    /// At start-up on PostgreSQL: joins the registry, fails what this node was running
+    /// when it stopped ("interrupted by node restart"), and starts the cluster's tasks.
+    pub(super) async fn recover_node(&self) -> Result<(), JobError> {
+        self.heartbeat_once().await?;
+        let me = self.inner.node.id.clone();
+        for id in self.cluster().unfinished_on(&me).await? {
+            self.node_lost(&id, &me, "interrupted by node restart")
+                .await?;
+        }
+        tokio::spawn(self.clone().heartbeats());
+        tokio::spawn(self.clone().reaper());
+        tokio::spawn(self.clone().listener());
+        if self.inner.node.is_compute() {
+            tokio::spawn(self.clone().claimer());
+        }
+        Ok(())
+    }
+
+    /// Marks this node gone, so that others see it disconnected at once (clean stop).
+    pub(super) async fn leave_cluster(&self) {
+        if let Some(c) = self.inner.store.cluster() {
+            if let Err(e) = c.leave(&self.inner.node.id, self.inner.node.timeout).await {
+                tracing::debug!(error = %e, "could not mark this node gone");
+            }
+        }
+    }
+
+    /// The nodes of the cluster as the database holds them now (this node alone on
+    /// SQLite); the registry cache is refreshed on the way.
+    pub async fn nodes(&self) -> Result<Vec<crate::cluster::Member>, JobError> {
+        let node = &self.inner.node;
+        if let Some(c) = self.inner.store.cluster() {
+            node.set_members(c.nodes(node.timeout).await?);
+        }
+        Ok(node.members_now(self.inner.scheduler.running()))
+    }
+
+    /// Fails the executions `node` was running of job `id`, with `reason`.
+    async fn node_lost(&self, id: &str, node: &str, reason: &str) -> Result<(), JobError> {
+        let live = match self.live_job(id) {
+            Some(l) => l,
+            None => {
+                let Some(stored) = self.inner.store.job(id).await? else {
+                    return Ok(());
+                };
+                LiveJob::new(Arc::new(stored.job), stored.state)
+            }
+        };
+        let ev = Event::Lost {
+            node_id: node.to_owned(),
+            reason: reason.to_owned(),
+        };
+        match self.transition(&live, ev).await {
+            Ok(_) | Err(JobError::Terminal { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One heartbeat: this node's facts and liveness, the leases of its executions, and
+    /// the registry as the database holds it now.
+    async fn heartbeat_once(&self) -> Result<(), StoreError> {
+        let c = self.cluster();
+        let node = &self.inner.node;
+        let spec = node.spec(self.inner.scheduler.running());
+        c.heartbeat(&node.id, &to_json(&spec)).await?;
+        if node.is_compute() {
+            let asked = Instant::now();
+            let held: HashSet<String> = c.renew_leases(&node.id).await?.into_iter().collect();
+            self.drop_lost_leases(&held, asked);
+        }
+        node.set_members(c.nodes(node.timeout).await?);
+        Ok(())
+    }
+
+    /// Stops the executions running here that this node no longer holds: cancelled, or
+    /// failed by another node's reaper while this one could not reach the database.
+    fn drop_lost_leases(&self, held: &HashSet<String>, asked: Instant) {
+        for live in self.live_jobs() {
+            let lost: Vec<String> = live
+                .local
+                .lock()
+                .expect("local executions")
+                .iter()
+                .filter(|(id, since)| **since < asked && !held.contains(*id))
+                .map(|(id, _)| id.clone())
+                .collect();
+            if !lost.is_empty() {
+                tracing::warn!(job = %live.job.metadata.id, executions = ?lost,
+                    "this node no longer holds these executions; stopping them");
+                live.cancel.cancel();
+                self.unregister(&live.job.metadata.id);
+            }
+        }
+    }
+
+    async fn heartbeats(self) {
+        let every = heartbeat_interval(self.inner.node.timeout);
+        loop {
+            tokio::select! {
+                () = self.inner.shutdown.cancelled() => return,
+                () = tokio::time::sleep(every) => {}
+            }
+            if let Err(e) = self.heartbeat_once().await {
+                tracing::warn!(error = %e, "heartbeat failed; will retry");
+            }
+        }
+    }
+
+    /// Every node reaps: executions of nodes silent past the timeout fail (the job row
+    /// lock makes a second reaper's pass a no-op), jobs that wait are marked `Queued`, and
+    /// jobs watched here are compared with the database.
+    async fn reaper(self) {
+        let every = heartbeat_interval(self.inner.node.timeout).min(POLL_EVERY);
+        let mut last_poll = Instant::now();
+        loop {
+            tokio::select! {
+                () = self.inner.shutdown.cancelled() => return,
+                () = tokio::time::sleep(every) => {}
+            }
+            if let Err(e) = self.reap_once().await {
+                tracing::warn!(error = %e, "reaping lost nodes' executions failed; will retry");
+            }
+            if last_poll.elapsed() >= POLL_EVERY {
+                last_poll = Instant::now();
+                if let Err(e) = self.poll_watched().await {
+                    tracing::debug!(error = %e, "polling watched jobs failed");
+                }
+            }
+        }
+    }
+
+    async fn reap_once(&self) -> Result<(), JobError> {
+        let c = self.cluster();
+        let timeout = self.inner.node.timeout;
+        for (node, job) in c.orphaned(timeout, 100).await? {
+            let reason = format!(
+                "node {node} lost: no heartbeat for {}s",
+                timeout.as_secs_f64()
+            );
+            tracing::warn!(job = %job, node = %node, "failing the executions of a lost node");
+            self.node_lost(&job, &node, &reason).await?;
+        }
+        let before = time::to_nanos(time::now())
+            - i64::try_from(QUEUED_AFTER.as_nanos()).unwrap_or(i64::MAX);
+        for id in c.waiting_new(before, 100).await? {
+            let Some(stored) = self.inner.store.job(&id).await? else {
+                continue;
+            };
+            let live = self
+                .live_job(&id)
+                .unwrap_or_else(|| LiveJob::new(Arc::new(stored.job), stored.state));
+            // Another node may have queued or started it meanwhile.
+            let _ = self.transition(&live, Event::Queue).await;
+        }
+        Ok(())
+    }
+
+    /// Compares the jobs watched here with the database and refreshes those that moved.
+    async fn poll_watched(&self) -> Result<(), JobError> {
+        let lives = self.live_jobs();
+        if lives.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = lives.iter().map(|l| l.job.metadata.id.clone()).collect();
+        let now: std::collections::HashMap<String, (i64, usize, i64)> = self
+            .cluster()
+            .fingerprints(&ids)
+            .await?
+            .into_iter()
+            .collect();
+        for live in lives {
+            let id = &live.job.metadata.id;
+            if now.get(id) != Some(&fingerprint(&live.snapshot())) {
+                self.refresh(id).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads a job watched here again and publishes it when another node changed it. A job
+    /// that ended elsewhere (cancelled through another node) stops its executions here.
+    pub(super) async fn refresh(&self, id: &str) {
+        let Some(live) = self.live_job(id) else {
+            return;
+        };
+        let mut guard = live.state.lock().await;
+        let stored = match self.inner.store.job(id).await {
+            Ok(Some(s)) => s,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::debug!(job = %id, error = %e, "could not refresh a watched job");
+                return;
+            }
+        };
+        if fingerprint(&stored.state) == fingerprint(&guard) {
+            return;
+        }
+        *guard = stored.state.clone();
+        drop(guard);
+        if stored.state.state.is_terminal() {
+            live.cancel.cancel();
+        }
+        self.publish(&live, stored.state);
+    }
+
+    async fn listener(self) {
+        let c = self.cluster().clone();
+        loop {
+            let mut l = match c.listen().await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for other nodes' changes; retrying");
+                    tokio::select! {
+                        () = self.inner.shutdown.cancelled() => return,
+                        () = tokio::time::sleep(POLL_EVERY) => continue,
+                    }
+                }
+            };
+            loop {
+                let n = tokio::select! {
+                    () = self.inner.shutdown.cancelled() => return,
+                    n = l.recv() => n,
+                };
+                match n {
+                    Ok(n) if n.channel() == PENDING_CHANNEL => self.inner.claim_wake.notify_one(),
+                    Ok(n) => {
+                        let id = n.payload().to_owned();
+                        if self.live_job(&id).is_some() {
+                            let this = self.clone();
+                            tokio::spawn(async move { this.refresh(&id).await });
+                        }
+                    }
+                    Err(e) => {
+                        // The listener reconnects on the next call; the poll covers the gap.
+                        tracing::debug!(error = %e, "notification connection lost");
+                        tokio::select! {
+                            () = self.inner.shutdown.cancelled() => return,
+                            () = tokio::time::sleep(Duration::from_millis(200)) => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Takes a free slot, then the oldest waiting execution this node can run; sleeps
+    /// until work may be waiting (a notification, a slot freed, or a poll) when none fits.
+    async fn claimer(self) {
+        let engines = self.inner.node.engines();
+        loop {
+            let permit = tokio::select! {
+                () = self.inner.shutdown.cancelled() => return,
+                p = self.inner.scheduler.slot() => match p {
+                    Some(p) => p,
+                    None => return,
+                },
+            };
+            match self.claim_one(permit, &engines).await {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "claiming work failed; will retry"),
+            }
+            tokio::select! {
+                () = self.inner.shutdown.cancelled() => return,
+                () = self.inner.claim_wake.notified() => {}
+                () = tokio::time::sleep(POLL_EVERY) => {}
+            }
+        }
+    }
+
+    /// Whether this node may take an execution of `p` now (selectors, distinct nodes,
+    /// free resources), and what it needs.
+    fn fits_here(&self, p: &PendingJob) -> Option<(Job, Capacity)> {
+        let node = &self.inner.node;
+        let job: Job = serde_json::from_str(&p.job).ok()?;
+        if !placement::selectors_match(&job.spec.node_selectors, node.labels()) {
+            return None;
+        }
+        let need = Capacity::of(&job.spec.resources).ok()?;
+        if p.mine {
+            // `Concurrency = N` runs on N distinct nodes while N matching nodes are alive.
+            let matching = node.candidates(&job.spec, &need).len();
+            if matching >= state::concurrency(&job.spec.deal) {
+                return None;
+            }
+        }
+        node.has_free(&need).then_some((job, need))
+    }
+
+    async fn claim_one(
+        &self,
+        permit: OwnedSemaphorePermit,
+        engines: &[String],
+    ) -> Result<bool, JobError> {
+        let node = self.inner.node.clone();
+        let execution_id = format!("e-{}", uuid::Uuid::new_v4());
+        let mut chosen: Option<Capacity> = None;
+        let now = time::now();
+        let logs = &self.inner.logs;
+        let capture = self.inner.settings.output_capture_bytes;
+        let claimed = self
+            .cluster()
+            .claim(
+                &node.id,
+                engines,
+                CLAIM_WINDOW,
+                |p| match self.fits_here(p) {
+                    Some((_, need)) => {
+                        chosen = Some(need);
+                        true
+                    }
+                    None => false,
+                },
+                |stored| {
+                    let (_, timeout_at) = super::runner::deadline(&stored.job, now);
+                    let ev = Event::StartExecution {
+                        execution_id: execution_id.clone(),
+                        node_id: node.id.clone(),
+                        timeout_at,
+                    };
+                    let t = state::apply(&stored.state, &stored.job.spec.deal, ev, now)?;
+                    // The log opens before the execution becomes visible to other nodes.
+                    let sink = logs.open(&stored.state.job_id, &execution_id, capture);
+                    Ok::<_, state::TransitionError>((commit_of(&t), (stored.job, t.state, sink)))
+                },
+            )
+            .await?;
+        let (job, state, sink) = match claimed {
+            Some(Ok(x)) => x,
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, "a claimed job could not start; it waits no more");
+                return Ok(true);
+            }
+            None => return Ok(false),
+        };
+        let reservation = chosen.and_then(|need| node.reserve(need));
+        let id = state.job_id.clone();
+        let live = match self.live_job(&id) {
+            Some(l) => l,
+            None => {
+                let l = LiveJob::new(Arc::new(job), state.clone());
+                self.register(&l);
+                l
+            }
+        };
+        live.local
+            .lock()
+            .expect("local executions")
+            .insert(execution_id.clone(), Instant::now());
+        {
+            let mut g = live.state.lock().await;
+            *g = state.clone();
+        }
+        self.publish(&live, state);
+        let (timeout, _) = super::runner::deadline(&live.job, now);
+        let this = self.clone();
+        let l = live.clone();
+        live.tasks.spawn(async move {
+            this.run_execution(l, execution_id, timeout, permit, sink)
+                .await;
+            drop(reservation);
+        });
+        Ok(true)
+    }
+}

@@ -1,0 +1,375 @@
+//! The cluster's statements (PostgreSQL only): the node registry and its heartbeats,
+//! job-locked state changes, claims of waiting executions with `FOR UPDATE SKIP LOCKED`,
+//! lease renewal, the search for executions of lost nodes, and the notifications that
+//! wake other nodes. Every liveness decision uses the database's clock (`now()`).
+
+use std::time::Duration;
+
+use sqlx::postgres::PgListener;
+use sqlx::PgPool;
+
+use super::write::PgWriter;
+use crate::store::rows::{parse_all, JobRow, JOB_COLUMNS};
+use crate::store::writer::{apply_commit, Commit, WriteTx};
+use crate::store::{StoreError, StoredJob};
+
+/// Carries the id of a job whose state changed.
+pub const JOBS_CHANNEL: &str = "hake_jobs";
+/// Carries nothing: executions are waiting for a node.
+pub const PENDING_CHANNEL: &str = "hake_pending";
+
+/// Execution states that have ended, as SQL (matches `ExecutionStateType::is_terminal`).
+const ENDED: &str =
+    "('Completed', 'Failed', 'Cancelled', 'AskForBidRejected', 'BidRejected', 'ResultRejected')";
+
+/// A node as the registry holds it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NodeRow {
+    /// Node id.
+    pub id: String,
+    /// What the node says of itself (JSON).
+    pub info: String,
+    /// Its last heartbeat, unix ns by the database's clock.
+    pub last_seen_ns: i64,
+    /// Whether it was heard from within the node timeout.
+    pub alive: bool,
+    /// Executions it runs now.
+    pub running: i64,
+}
+
+/// A job with executions waiting for a node, as a claim sees it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PendingJob {
+    /// Submit order.
+    pub job_seq: i64,
+    /// Job id.
+    pub job_id: String,
+    /// The job (JSON).
+    pub job: String,
+    /// The job's state.
+    pub state: String,
+    /// Executions still to start.
+    pub remaining: i32,
+    /// Whether this node already runs or ran an execution of it.
+    pub mine: bool,
+}
+
+/// The cluster's side of the PostgreSQL store. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct PgCluster {
+    pool: PgPool,
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+impl PgCluster {
+    pub(in crate::store) fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// Registers the node or renews its heartbeat, replacing what it says of itself.
+    pub async fn heartbeat(&self, id: &str, info: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO nodes (id, info) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE \
+             SET info = excluded.info, last_seen = now()",
+        )
+        .bind(id)
+        .bind(info)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Marks a node as gone now (a clean shutdown), so that others see it disconnected
+    /// without waiting for the timeout.
+    pub async fn leave(&self, id: &str, timeout: Duration) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE nodes SET last_seen = now() - make_interval(secs => $2) - interval '1 second' \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(secs(timeout))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Every registered node, with liveness judged against `timeout`.
+    pub async fn nodes(&self, timeout: Duration) -> Result<Vec<NodeRow>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT n.id, n.info, \
+             CAST(EXTRACT(EPOCH FROM n.last_seen) * 1000000 AS BIGINT) * 1000 AS last_seen_ns, \
+             n.last_seen > now() - make_interval(secs => $1) AS alive, \
+             (SELECT COUNT(*) FROM executions e WHERE e.node_id = n.id \
+              AND e.state NOT IN {ENDED}) AS running \
+             FROM nodes n ORDER BY n.id"
+        ))
+        .bind(secs(timeout))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Renews the leases of this node's running executions; answers the ids of those it
+    /// still holds (an execution missing from the answer was cancelled or taken away).
+    pub async fn renew_leases(&self, node: &str) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(&format!(
+            "UPDATE executions SET lease_at = now() \
+             WHERE node_id = $1 AND state NOT IN {ENDED} RETURNING id"
+        ))
+        .bind(node)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// `(node, job)` pairs of running executions whose node was silent longer than
+    /// `timeout` (or never registered), oldest job first.
+    pub async fn orphaned(
+        &self,
+        timeout: Duration,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT DISTINCT e.node_id, j.id, j.seq FROM executions e \
+             JOIN jobs j ON j.seq = e.job_seq LEFT JOIN nodes n ON n.id = e.node_id \
+             WHERE e.state NOT IN {ENDED} AND e.node_id IS NOT NULL \
+             AND (n.id IS NULL OR n.last_seen < now() - make_interval(secs => $1)) \
+             ORDER BY j.seq LIMIT $2"
+        ))
+        .bind(secs(timeout))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|(n, j, _): (String, String, i64)| (n, j))
+        .collect())
+    }
+
+    /// Jobs of this node with executions that have not ended (for recovery at start-up).
+    pub async fn unfinished_on(&self, node: &str) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT DISTINCT j.id, j.seq FROM executions e JOIN jobs j ON j.seq = e.job_seq \
+             WHERE e.node_id = $1 AND e.state NOT IN {ENDED} ORDER BY j.seq"
+        ))
+        .bind(node)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|(id, _): (String, i64)| id)
+        .collect())
+    }
+
+    /// Jobs still `New` whose executions have waited for a node since before
+    /// `created_before` (unix ns).
+    pub async fn waiting_new(
+        &self,
+        created_before: i64,
+        limit: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT j.id FROM pending p JOIN jobs j ON j.seq = p.job_seq \
+             WHERE j.state = 'New' AND j.created_at < $1 ORDER BY p.job_seq LIMIT $2",
+        )
+        .bind(created_before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Executions waiting for a node, summed over jobs.
+    pub async fn pending_executions(&self) -> Result<i64, StoreError> {
+        let n: Option<i64> =
+            sqlx::query_scalar("SELECT CAST(SUM(remaining) AS BIGINT) FROM pending")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(n.unwrap_or(0))
+    }
+
+    /// The versions of the given jobs (for the poll that backs up notifications).
+    pub async fn versions(&self, ids: &[String]) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT id, version FROM jobs WHERE id = ANY($1)")
+                .bind(ids)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// What tells states of the given jobs apart: `(id, (version, executions, sum of
+    /// the executions' versions))`.
+    pub async fn fingerprints(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<(String, (i64, usize, i64))>, StoreError> {
+        let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT j.id, j.version, COUNT(e.id), CAST(COALESCE(SUM(e.version), 0) AS BIGINT) \
+             FROM jobs j LEFT JOIN executions e ON e.job_seq = j.seq \
+             WHERE j.id = ANY($1) GROUP BY j.id, j.version",
+        )
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, v, n, sum)| (id, (v, usize::try_from(n).unwrap_or(0), sum)))
+            .collect())
+    }
+
+    /// A listener on the cluster's channels. It reconnects by itself; notifications sent
+    /// while it was disconnected are lost, so callers also poll.
+    pub async fn listen(&self) -> Result<PgListener, StoreError> {
+        let mut l = PgListener::connect_with(&self.pool).await?;
+        l.listen_all([JOBS_CHANNEL, PENDING_CHANNEL]).await?;
+        Ok(l)
+    }
+
+    /// Changes a job under its row lock: `f` gets the job as committed now and returns
+    /// what to write (or refuses, and nothing is written). Other nodes are notified.
+    pub async fn transact<T, E>(
+        &self,
+        job_id: &str,
+        f: impl FnOnce(StoredJob) -> Result<(Commit, T), E>,
+    ) -> Result<Option<Result<T, E>>, StoreError> {
+        let mut w = PgWriter::new(self.pool.clone());
+        w.begin().await?;
+        let r = locked_change(&mut w, job_id, f).await;
+        finish(w, r).await
+    }
+
+    /// Claims one waiting execution: locks up to `window` jobs with executions waiting
+    /// for one of `engines` (skipping those another node is claiming), lets `choose` pick
+    /// the first this node can run, and starts it with `f` under the job's row lock, in
+    /// the same transaction. `None` when nothing here fits.
+    pub async fn claim<T, E>(
+        &self,
+        node: &str,
+        engines: &[String],
+        window: i64,
+        mut choose: impl FnMut(&PendingJob) -> bool,
+        f: impl FnOnce(StoredJob) -> Result<(Commit, T), E>,
+    ) -> Result<Option<Result<T, E>>, StoreError> {
+        let mut w = PgWriter::new(self.pool.clone());
+        w.begin().await?;
+        let candidates: Vec<PendingJob> = match sqlx::query_as(
+            "SELECT p.job_seq, j.id AS job_id, j.job, j.state, p.remaining, \
+             EXISTS (SELECT 1 FROM executions e WHERE e.job_seq = p.job_seq AND e.node_id = $1) AS mine \
+             FROM pending p JOIN jobs j ON j.seq = p.job_seq \
+             WHERE p.engine = ANY($2) ORDER BY p.job_seq \
+             FOR UPDATE OF p SKIP LOCKED LIMIT $3",
+        )
+        .bind(node)
+        .bind(engines)
+        .bind(window)
+        .fetch_all(w.conn()?)
+        .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                w.rollback().await;
+                return Err(e.into());
+            }
+        };
+        let ended: Vec<i64> = candidates
+            .iter()
+            .filter(|c| !matches!(c.state.as_str(), "New" | "Queued" | "InProgress"))
+            .map(|c| c.job_seq)
+            .collect();
+        let chosen = candidates
+            .iter()
+            .filter(|c| !ended.contains(&c.job_seq))
+            .find(|c| choose(c))
+            .cloned();
+        let r = async {
+            if !ended.is_empty() {
+                // Jobs that ended before all their executions started wait no more.
+                sqlx::query("DELETE FROM pending WHERE job_seq = ANY($1)")
+                    .bind(&ended)
+                    .execute(w.conn()?)
+                    .await?;
+            }
+            let Some(c) = chosen else {
+                return Ok(None);
+            };
+            let out = locked_change(&mut w, &c.job_id, f).await?;
+            // A job that refuses to start one more execution (it started all it runs)
+            // waits no more either.
+            let sql = if c.remaining <= 1 || !matches!(out, Some(Ok(_))) {
+                "DELETE FROM pending WHERE job_seq = $1"
+            } else {
+                "UPDATE pending SET remaining = remaining - 1 WHERE job_seq = $1"
+            };
+            sqlx::query(sql).bind(c.job_seq).execute(w.conn()?).await?;
+            Ok(out)
+        }
+        .await;
+        match r {
+            Ok(out) => {
+                w.commit().await?;
+                Ok(out)
+            }
+            Err(e) => {
+                w.rollback().await;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Commits when `r` says to write, rolls back otherwise.
+async fn finish<T, E>(
+    mut w: PgWriter,
+    r: Result<Option<Result<T, E>>, StoreError>,
+) -> Result<Option<Result<T, E>>, StoreError> {
+    match r {
+        Ok(Some(Err(e))) => {
+            w.rollback().await;
+            Ok(Some(Err(e)))
+        }
+        Ok(out) => {
+            w.commit().await?;
+            Ok(out)
+        }
+        Err(e) => {
+            w.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+/// Locks the job's row, reads it with its executions, applies `f` and writes its commit
+/// (and notifies the other nodes). `None` when no job has this id.
+async fn locked_change<T, E>(
+    w: &mut PgWriter,
+    job_id: &str,
+    f: impl FnOnce(StoredJob) -> Result<(Commit, T), E>,
+) -> Result<Option<Result<T, E>>, StoreError> {
+    let row: Option<JobRow> = sqlx::query_as(&format!(
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1 FOR UPDATE"
+    ))
+    .bind(job_id)
+    .fetch_optional(w.conn()?)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let mut stored = row.into_stored()?;
+    let bodies: Vec<String> =
+        sqlx::query_scalar("SELECT body FROM executions WHERE job_seq = $1 ORDER BY ordinal")
+            .bind(stored.seq)
+            .fetch_all(w.conn()?)
+            .await?;
+    stored.state.executions = parse_all(&bodies)?;
+    let (commit, out) = match f(stored) {
+        Ok(x) => x,
+        Err(e) => return Ok(Some(Err(e))),
+    };
+    let changed = commit.job.is_some() || !commit.executions.is_empty();
+    apply_commit(w, commit).await?;
+    if changed {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(JOBS_CHANNEL)
+            .bind(job_id)
+            .execute(w.conn()?)
+            .await?;
+    }
+    Ok(Some(Ok(out)))
+}
