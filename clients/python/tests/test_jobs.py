@@ -162,14 +162,14 @@ def test_cancel_of_someone_elses_job_is_403_not_job_owner(client: Client, other:
     client.cancel(job)
 
 
-def test_nodes_on_a_lone_node_is_its_node_info_as_a_one_node_list(client: Client) -> None:
+def test_nodes_of_a_lone_node_is_a_one_node_list_of_itself_connected(client: Client) -> None:
     info = client.node_info()
     nodes = client.nodes()
     assert len(nodes) == 1 and isinstance(nodes[0], Node)
     assert nodes[0].id == info.peer_info.id and str(nodes[0]) == info.peer_info.id
     assert "Exec" in nodes[0].engines
-    assert nodes[0].connection is None
-    # The connection the 404 closed is not reused: the next call works.
+    assert nodes[0].connection == "CONNECTED"
+    assert nodes[0].raw["NodeType"] == "Compute"
     assert client.get_status(client.submit(sh("true"))).job_id
 
 

@@ -3,6 +3,10 @@
 from .build_version_info import BuildVersionInfo
 from .cancel_payload import CancelPayload
 from .cancel_request import CancelRequest
+from .capacity import Capacity
+from .cluster_node import ClusterNode
+from .cluster_node_labels import ClusterNodeLabels
+from .compute_node_info import ComputeNodeInfo
 from .deal import Deal
 from .docker_spec import DockerSpec
 from .engine import Engine
@@ -75,6 +79,10 @@ __all__ = (
     "BuildVersionInfo",
     "CancelPayload",
     "CancelRequest",
+    "Capacity",
+    "ClusterNode",
+    "ClusterNodeLabels",
+    "ComputeNodeInfo",
     "Deal",
     "DockerSpec",
     "Engine",
