@@ -8,9 +8,11 @@ CREATE TABLE nodes (
     last_seen   TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 
--- The node an execution runs on, and when that node last renewed its claim.
+-- The node an execution runs on, when that node last renewed its claim, and how many log
+-- records it had written then (what a reader misses when the node dies is known).
 ALTER TABLE executions ADD COLUMN node_id TEXT COLLATE "C";
 ALTER TABLE executions ADD COLUMN lease_at TIMESTAMPTZ;
+ALTER TABLE executions ADD COLUMN log_next BIGINT;
 CREATE INDEX executions_running_on ON executions (node_id)
     WHERE state NOT IN ('Completed', 'Failed', 'Cancelled', 'AskForBidRejected',
                         'BidRejected', 'ResultRejected');

@@ -110,7 +110,29 @@ impl Jobs {
         c.heartbeat(&node.id, &to_json(&spec)).await?;
         if node.is_compute() {
             let asked = Instant::now();
-            let held: HashSet<String> = c.renew_leases(&node.id).await?.into_iter().collect();
+            let progress: Vec<(String, i64)> = self
+                .live_jobs()
+                .iter()
+                .flat_map(|l| {
+                    let ids: Vec<String> = l
+                        .local
+                        .lock()
+                        .expect("local executions")
+                        .keys()
+                        .cloned()
+                        .collect();
+                    ids
+                })
+                .filter_map(|id| {
+                    let next = self.inner.logs.get(&id)?.progress().next_seq;
+                    Some((id, i64::try_from(next).ok()?))
+                })
+                .collect();
+            let held: HashSet<String> = c
+                .renew_leases(&node.id, &progress)
+                .await?
+                .into_iter()
+                .collect();
             self.drop_lost_leases(&held, asked);
         }
         node.set_members(c.nodes(node.timeout).await?);

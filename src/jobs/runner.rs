@@ -238,6 +238,10 @@ impl Jobs {
         };
         sink.end();
         live.forget_local(&execution_id);
+        if self.inner.store.cluster().is_some() {
+            // Other nodes serve the log of an ended execution from the database alone.
+            sink.log().wait_durable(LOG_DURABLE_WAIT).await;
+        }
         if let Some(outcome) = outcome {
             self.finish(&live, &execution_id, outcome).await;
         }
@@ -361,6 +365,9 @@ pub(super) fn deadline(job: &Job, now: time::Time) -> (Duration, Option<time::Ti
         .then(|| now + chrono::Duration::from_std(timeout).unwrap_or(chrono::Duration::MAX));
     (timeout, at)
 }
+
+/// How long an ended execution's end waits for its log to be committed (in a cluster).
+const LOG_DURABLE_WAIT: Duration = Duration::from_secs(10);
 
 /// The shortest time between two recorded progress notes of an execution.
 const NOTE_INTERVAL: Duration = Duration::from_millis(500);

@@ -173,6 +173,8 @@ pub struct ExecLog {
     progress: watch::Sender<Progress>,
     /// Sealed chunks go to the hub's persister task through this channel.
     persist: mpsc::UnboundedSender<PersistMsg>,
+    /// Seqs below this are committed; [`ExecLog::wait_durable`] waits on it.
+    durable_tx: watch::Sender<u64>,
     metrics: Arc<Metrics>,
 }
 
@@ -252,6 +254,7 @@ impl ExecLog {
             })
             .0,
             persist,
+            durable_tx: watch::channel(0).0,
             metrics,
         }
     }
@@ -534,5 +537,18 @@ impl ExecLog {
         }
         st.durable = st.durable.max(upto);
         st.sealed = st.sealed.max(st.durable);
+        let durable = st.durable;
+        drop(st);
+        self.durable_tx.send_replace(durable);
+    }
+
+    /// After [`ExecLog::end`]: waits up to `limit` until every record is committed, so
+    /// that a reader on another node that sees the execution ended finds all of it.
+    pub async fn wait_durable(&self, limit: std::time::Duration) -> bool {
+        let end = self.progress().next_seq;
+        let mut rx = self.durable_tx.subscribe();
+        tokio::time::timeout(limit, rx.wait_for(|&d| d >= end))
+            .await
+            .is_ok_and(|r| r.is_ok())
     }
 }

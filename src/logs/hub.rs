@@ -156,6 +156,15 @@ impl LogHub {
         Ok(out)
     }
 
+    /// In a cluster: how many records the execution's node had written when it last
+    /// renewed its lease (records past what was persisted were lost with a dead node).
+    pub async fn written_elsewhere(&self, execution_id: &str) -> Result<Option<u64>, StoreError> {
+        match (self.get(execution_id), self.inner.store.cluster()) {
+            (None, Some(c)) => c.log_next(execution_id).await,
+            _ => Ok(None),
+        }
+    }
+
     /// The seq after the last persisted one (0 when nothing is stored).
     pub async fn persisted_end(&self, execution_id: &str) -> Result<u64, StoreError> {
         Ok(self

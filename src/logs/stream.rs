@@ -97,7 +97,8 @@ pub fn open(
 enum Phase {
     Resolve,
     Stream(Box<Cursor>),
-    Ending(String),
+    /// After the last record: the execution and the seq after the last one sent.
+    Ending(String, u64),
     Done,
 }
 
@@ -220,7 +221,7 @@ impl Follower {
             let step = match std::mem::replace(&mut self.phase, Phase::Done) {
                 Phase::Resolve => self.resolve().await,
                 Phase::Stream(cur) => self.stream(cur).await,
-                Phase::Ending(id) => self.ending(id).await,
+                Phase::Ending(id, next) => self.ending(id, next).await,
                 Phase::Done => Ok(()),
             };
             if let Err(e) = step {
@@ -392,7 +393,7 @@ impl Follower {
             Pumped::Full => self.phase = Phase::Stream(cur),
             Pumped::Finished => {
                 self.flush_gap(&mut cur);
-                self.phase = Phase::Ending(cur.execution_id);
+                self.phase = Phase::Ending(cur.execution_id, cur.next);
             }
             Pumped::Waiting => {
                 self.flush_gap(&mut cur);
@@ -522,19 +523,28 @@ impl Follower {
     }
 
     /// After the last record: with `Follow`, waits until the execution is terminal.
-    async fn ending(&mut self, execution_id: String) -> Result<(), JobError> {
+    async fn ending(&mut self, execution_id: String, next: u64) -> Result<(), JobError> {
         let state = self.job_state().await?;
         let terminal = state
             .executions
             .iter()
             .find(|e| e.compute_reference == execution_id)
             .is_none_or(|e| e.state.is_terminal());
+        if terminal {
+            // Records a dead node wrote but never persisted are lost: say so.
+            if let Some(written) = self.hub.written_elsewhere(&execution_id).await? {
+                if written > next {
+                    self.hub.metrics().log_gap();
+                    self.q.format.gap(&mut self.buf, next, written - 1);
+                }
+            }
+        }
         if terminal || !self.q.follow || self.job_rx.is_none() {
             let reason = self.execution(&state).map_or(EndReason::Failed, reason_of);
             self.finish(reason);
             return Ok(());
         }
-        self.phase = Phase::Ending(execution_id);
+        self.phase = Phase::Ending(execution_id, next);
         self.wait_job().await;
         Ok(())
     }

@@ -65,6 +65,7 @@ pub(crate) async fn logs_fanout(
     seconds: u64,
     followers: usize,
     pid: Option<u32>,
+    selector: Option<&str>,
 ) -> anyhow::Result<()> {
     use futures::StreamExt;
     let base = url.trim_end_matches('/').to_owned();
@@ -74,7 +75,11 @@ pub(crate) async fn logs_fanout(
     let signer = Arc::new(Signer::generate_ed25519());
     let lines = rate * seconds;
     let before = pid.and_then(proc_stat);
-    let job = submit_emitter(&http, &base, &signer, rate, lines, 64).await?;
+    let mut spec = emitter_spec(rate, lines, 64)?;
+    if let Some((k, v)) = selector.and_then(|s| s.split_once('=')) {
+        spec["NodeSelectors"] = json!([{"Key": k, "Operator": "=", "Values": [v]}]);
+    }
+    let job = submit_one(&http, &base, &signer, spec).await?;
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..followers {

@@ -12,11 +12,14 @@
 //! hake-bench catchup --url ... --mb 100                       # history read-back speed
 //! hake-bench rss     --url ... --server-pid PID --jobs 10000 --followers 1000
 //! hake-bench soak    --url ... --server-pid PID --minutes 10   # mixed load, RSS sampled
+//! hake-bench cluster --urls URL1,URL2,URL3 --jobs 3000 --concurrency 64 --engine noop
+//! hake-bench lost    --url URL1 --selector name=node2 --pid PID_OF_NODE2
 //! ```
 //!
 //! `logs`, `catchup`, `rss` and `soak` run Exec jobs (this binary's own `emit` mode among
 //! them), so the server must run with `--allow-exec`.
 
+mod cluster;
 mod load;
 mod logs;
 mod memory;
@@ -82,6 +85,38 @@ enum Mode {
         /// The server's pid, to report its CPU and RSS.
         #[arg(long)]
         server_pid: Option<u32>,
+        /// Run the job on the node with this label (`KEY=VALUE`): followers on `url` then
+        /// read it across nodes.
+        #[arg(long)]
+        selector: Option<String>,
+    },
+    /// Jobs submitted round-robin to several nodes of a cluster, each waited for through
+    /// the next node: jobs/s, end-to-end and claim latency, executions per node.
+    Cluster {
+        /// The nodes' base URLs, comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        urls: Vec<String>,
+        /// Jobs to run.
+        #[arg(long, default_value_t = 3000)]
+        jobs: usize,
+        /// Jobs in flight.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// `noop` (claims and commits only) or `exec` (`true` as a host process).
+        #[arg(long, default_value = "noop")]
+        engine: String,
+    },
+    /// How long a cluster takes to fail the executions of a node killed with SIGKILL.
+    Lost {
+        /// A surviving node's base URL.
+        #[arg(long)]
+        url: String,
+        /// The label (`KEY=VALUE`) of the node to kill.
+        #[arg(long)]
+        selector: String,
+        /// That node's pid.
+        #[arg(long)]
+        pid: i32,
     },
     /// A job that prints `mb` megabytes, then one full history read (NDJSON and text).
     Catchup {
@@ -207,7 +242,33 @@ async fn main() -> anyhow::Result<()> {
             seconds,
             followers,
             server_pid,
-        } => logs_fanout(&url, rate, seconds, followers, server_pid).await?,
+            selector,
+        } => {
+            logs_fanout(
+                &url,
+                rate,
+                seconds,
+                followers,
+                server_pid,
+                selector.as_deref(),
+            )
+            .await?
+        }
+        Mode::Cluster {
+            urls,
+            jobs,
+            concurrency,
+            engine,
+        } => {
+            let spec = match engine.as_str() {
+                "exec" => {
+                    json!({"Engine": "Exec", "Exec": {"Command": ["true"]}, "Deal": {"Concurrency": 1}})
+                }
+                _ => json!({"Engine": "Noop", "Deal": {"Concurrency": 1}}),
+            };
+            cluster::cluster(&urls, spec, jobs, concurrency).await?
+        }
+        Mode::Lost { url, selector, pid } => cluster::lost(&url, &selector, pid).await?,
         Mode::Catchup { url, mb } => catchup(&url, mb).await?,
         Mode::Rss {
             url,

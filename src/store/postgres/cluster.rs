@@ -111,16 +111,37 @@ impl PgCluster {
         .await?)
     }
 
-    /// Renews the leases of this node's running executions; answers the ids of those it
-    /// still holds (an execution missing from the answer was cancelled or taken away).
-    pub async fn renew_leases(&self, node: &str) -> Result<Vec<String>, StoreError> {
+    /// Renews the leases of this node's running executions, recording how many log
+    /// records each has written (`progress`: execution id, next seq); answers the ids of
+    /// those it still holds (one missing was cancelled or taken away).
+    pub async fn renew_leases(
+        &self,
+        node: &str,
+        progress: &[(String, i64)],
+    ) -> Result<Vec<String>, StoreError> {
+        let ids: Vec<&str> = progress.iter().map(|(id, _)| id.as_str()).collect();
+        let next: Vec<i64> = progress.iter().map(|(_, n)| *n).collect();
         Ok(sqlx::query_scalar(&format!(
-            "UPDATE executions SET lease_at = now() \
-             WHERE node_id = $1 AND state NOT IN {ENDED} RETURNING id"
+            "UPDATE executions e SET lease_at = now(), log_next = COALESCE( \
+               (SELECT v.n FROM UNNEST($2::text[], $3::bigint[]) AS v(id, n) WHERE v.id = e.id), \
+               e.log_next) \
+             WHERE e.node_id = $1 AND e.state NOT IN {ENDED} RETURNING e.id"
         ))
         .bind(node)
+        .bind(ids)
+        .bind(next)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// How many log records an execution's node had written at its last lease renewal.
+    pub async fn log_next(&self, execution_id: &str) -> Result<Option<u64>, StoreError> {
+        let n: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT log_next FROM executions WHERE id = $1 LIMIT 1")
+                .bind(execution_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(n.flatten().and_then(|n| u64::try_from(n).ok()))
     }
 
     /// `(node, job)` pairs of running executions whose node was silent longer than
