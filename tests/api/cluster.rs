@@ -327,6 +327,48 @@ async fn cancel_through_one_node_stops_the_process_on_the_node_running_it() {
 }
 
 #[tokio::test]
+async fn a_node_whose_execution_was_reaped_while_it_lived_stops_the_process() {
+    let Some(admin) = pg_or_skip("a_node_whose_execution_was_reaped…") else {
+        return;
+    };
+    let db = fresh_database(&admin);
+    let signer = Signer::generate_ed25519();
+    // A judges nodes silent after 0.4 s; B heartbeats only every 2 s (a fifth of its 10 s),
+    // so A takes B for lost between heartbeats, as after a network partition.
+    let _a = node(&db, &signer, &["name=a"], |c| c.node_timeout_secs = 0.4).await;
+    let b = node(&db, &signer, &["name=b"], |c| c.node_timeout_secs = 10.0).await;
+    let job = b
+        .submit_ok(pinned(sh("echo $$; exec sleep 973"), "name", "b"))
+        .await;
+    b.wait_for(&job, 30, |s| s["State"] != "New" && s["State"] != "Queued")
+        .await;
+    let pid = loop {
+        let frames = log_client::frames(&b, &job, json!({"Follow": false})).await;
+        if let Some(p) = log_client::texts(&frames).first() {
+            break p.trim().parse::<i32>().unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let state = b.wait_terminal(&job, 30).await;
+    assert_eq!(state["State"], "Error", "{state}");
+    let status = state["Executions"][0]["Status"].as_str().unwrap();
+    assert!(
+        status.contains(&format!("node {} lost", node_id(&b))),
+        "{status}"
+    );
+    // B hears that the execution is no longer its own (a notification of the change, or
+    // its next lease renewal) and stops it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while process_alive(pid) {
+        assert!(
+            Instant::now() < deadline,
+            "the process of a lost lease still runs"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
 async fn a_long_poll_on_one_node_wakes_when_another_node_changes_the_job() {
     let Some((_db, nodes)) = cluster("a_long_poll…", 2).await else {
         return;
