@@ -86,6 +86,17 @@ fn pinned(mut spec: Value, key: &str, value: &str) -> Value {
     spec
 }
 
+/// The pid a job printed as its first line (`echo $$`).
+async fn printed_pid(app: &TestApp, job: &str) -> i32 {
+    loop {
+        let frames = log_client::frames(app, job, json!({"Follow": false})).await;
+        if let Some(p) = log_client::texts(&frames).first() {
+            return p.trim().parse::<i32>().unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 fn execution_nodes(state: &Value) -> Vec<String> {
     state["Executions"]
         .as_array()
@@ -303,13 +314,7 @@ async fn cancel_through_one_node_stops_the_process_on_the_node_running_it() {
         .submit_ok(pinned(sh("echo $$; exec sleep 971"), "name", "node1"))
         .await;
     a.wait_for(&job, 30, |s| s["State"] == "InProgress").await;
-    let pid = loop {
-        let frames = log_client::frames(a, &job, json!({"Follow": false})).await;
-        if let Some(p) = log_client::texts(&frames).first() {
-            break p.trim().parse::<i32>().unwrap();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let pid = printed_pid(a, &job).await;
     assert!(process_alive(pid));
     let (status, body) = a.cancel_as(&a.signer, &job, "enough").await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -342,13 +347,7 @@ async fn a_node_whose_execution_was_reaped_while_it_lived_stops_the_process() {
         .await;
     b.wait_for(&job, 30, |s| s["State"] != "New" && s["State"] != "Queued")
         .await;
-    let pid = loop {
-        let frames = log_client::frames(&b, &job, json!({"Follow": false})).await;
-        if let Some(p) = log_client::texts(&frames).first() {
-            break p.trim().parse::<i32>().unwrap();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let pid = printed_pid(&b, &job).await;
     let state = b.wait_terminal(&job, 30).await;
     assert_eq!(state["State"], "Error", "{state}");
     let status = state["Executions"][0]["Status"].as_str().unwrap();

@@ -255,7 +255,7 @@ impl PgCluster {
         let mut w = PgWriter::new(self.pool.clone());
         w.begin().await?;
         let r = locked_change(&mut w, job_id, f).await;
-        finish(w, r).await
+        finish(w, r, false).await
     }
 
     /// Claims one waiting execution: locks up to `window` jobs with executions waiting
@@ -324,26 +324,20 @@ impl PgCluster {
             Ok(out)
         }
         .await;
-        match r {
-            Ok(out) => {
-                w.commit().await?;
-                Ok(out)
-            }
-            Err(e) => {
-                w.rollback().await;
-                Err(e)
-            }
-        }
+        // What a refused start wrote (the job waits no more) is kept.
+        finish(w, r, true).await
     }
 }
 
-/// Commits when `r` says to write, rolls back otherwise.
+/// Commits when `r` says to write (a refusal too, with `keep_refused`), rolls back
+/// otherwise.
 async fn finish<T, E>(
     mut w: PgWriter,
     r: Result<Option<Result<T, E>>, StoreError>,
+    keep_refused: bool,
 ) -> Result<Option<Result<T, E>>, StoreError> {
     match r {
-        Ok(Some(Err(e))) => {
+        Ok(Some(Err(e))) if !keep_refused => {
             w.rollback().await;
             Ok(Some(Err(e)))
         }
