@@ -81,12 +81,12 @@ fn node_id(app: &TestApp) -> String {
     app.app.jobs.node_id().to_owned()
 }
 
-fn pinned(mut spec: Value, key: &str, value: &str) -> Value {
+pub(crate) fn pinned(mut spec: Value, key: &str, value: &str) -> Value {
     spec["NodeSelectors"] = json!([{"Key": key, "Operator": "=", "Values": [value]}]);
     spec
 }
 
-fn execution_nodes(state: &Value) -> Vec<String> {
+pub(crate) fn execution_nodes(state: &Value) -> Vec<String> {
     state["Executions"]
         .as_array()
         .unwrap()
