@@ -81,7 +81,7 @@ fn node_id(app: &TestApp) -> String {
     app.app.jobs.node_id().to_owned()
 }
 
-fn pinned(mut spec: Value, key: &str, value: &str) -> Value {
+pub(crate) fn pinned(mut spec: Value, key: &str, value: &str) -> Value {
     spec["NodeSelectors"] = json!([{"Key": key, "Operator": "=", "Values": [value]}]);
     spec
 }
@@ -97,7 +97,7 @@ async fn printed_pid(app: &TestApp, job: &str) -> i32 {
     }
 }
 
-fn execution_nodes(state: &Value) -> Vec<String> {
+pub(crate) fn execution_nodes(state: &Value) -> Vec<String> {
     state["Executions"]
         .as_array()
         .unwrap()

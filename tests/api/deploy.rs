@@ -22,7 +22,7 @@ use hake::auth::Signer;
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Runs a command to completion; panics with its output when it fails.
-fn run(program: &str, args: &[&str], env: &[(String, String)]) -> String {
+pub(crate) fn run(program: &str, args: &[&str], env: &[(String, String)]) -> String {
     let out = std::process::Command::new(program)
         .args(args)
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -39,7 +39,7 @@ fn run(program: &str, args: &[&str], env: &[(String, String)]) -> String {
 }
 
 /// `docker compose` when the plugin is there, else `docker-compose`.
-fn compose_command() -> Vec<&'static str> {
+pub(crate) fn compose_command() -> Vec<&'static str> {
     let plugin = std::process::Command::new("docker")
         .args(["compose", "version"])
         .output()
@@ -51,32 +51,58 @@ fn compose_command() -> Vec<&'static str> {
     }
 }
 
-/// A compose project of the checked-in file; `down -v` and the image removed on drop.
-struct Deployment {
+/// A compose project of checked-in files (relative to the repository root) with `env`;
+/// `down -v` and the images it was given removed on drop.
+pub(crate) struct Deployment {
     project: String,
-    image: String,
+    files: Vec<String>,
+    images: Vec<String>,
     env: Vec<(String, String)>,
     compose: Vec<&'static str>,
-    base: String,
 }
 
 impl Deployment {
-    fn compose(&self, args: &[&str]) -> String {
-        let file = format!("{ROOT}/docker-compose.yml");
+    pub(crate) fn new(
+        project: String,
+        files: &[&str],
+        images: Vec<String>,
+        env: Vec<(String, String)>,
+    ) -> Self {
+        Self {
+            project,
+            files: files.iter().map(|f| format!("{ROOT}/{f}")).collect(),
+            images,
+            env,
+            compose: compose_command(),
+        }
+    }
+
+    /// The compose command line up to the subcommand (`-f` each file, `-p` the project).
+    fn command(&self) -> Vec<&str> {
         let mut all = self.compose[1..].to_vec();
-        all.extend(["-f", &file, "-p", &self.project]);
+        for f in &self.files {
+            all.extend(["-f", f.as_str()]);
+        }
+        all.extend(["-p", &self.project]);
+        all
+    }
+
+    pub(crate) fn compose(&self, args: &[&str]) -> String {
+        let mut all = self.command();
         all.extend(args);
         run(self.compose[0], &all, &self.env)
     }
 
-    fn container(&self) -> String {
-        self.compose(&["ps", "-q", "hake"]).trim().to_owned()
+    /// The container of `service`.
+    pub(crate) fn container(&self, service: &str) -> String {
+        self.compose(&["ps", "-q", service]).trim().to_owned()
     }
 
-    /// Waits until Docker reports the container healthy (its HEALTHCHECK passes).
-    fn wait_healthy(&self, secs: u64) {
+    /// Waits until Docker reports the container of `service` healthy (its HEALTHCHECK
+    /// passes).
+    pub(crate) fn wait_healthy(&self, service: &str, secs: u64) {
         let deadline = Instant::now() + Duration::from_secs(secs);
-        let id = self.container();
+        let id = self.container(service);
         loop {
             let status = run(
                 "docker",
@@ -88,7 +114,7 @@ impl Deployment {
             }
             assert!(
                 Instant::now() < deadline,
-                "not healthy after {secs}s ({}):\n{}",
+                "{service} not healthy after {secs}s ({}):\n{}",
                 status.trim(),
                 run("docker", &["logs", &id], &[])
             );
@@ -99,28 +125,41 @@ impl Deployment {
 
 impl Drop for Deployment {
     fn drop(&mut self) {
-        let file = format!("{ROOT}/docker-compose.yml");
-        let mut args = self.compose[1..].to_vec();
-        args.extend([
-            "-f",
-            &file,
-            "-p",
-            &self.project,
-            "down",
-            "-v",
-            "--remove-orphans",
-        ]);
+        if std::thread::panicking() {
+            // What the services said, for the failure's report.
+            let mut args = self.command();
+            args.extend(["logs", "--no-color", "--tail", "60"]);
+            if let Ok(out) = std::process::Command::new(self.compose[0])
+                .args(&args)
+                .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .output()
+            {
+                eprintln!("{}", String::from_utf8_lossy(&out.stdout));
+            }
+        }
+        let mut args = self.command();
+        args.extend(["down", "-v", "--remove-orphans"]);
         let _ = std::process::Command::new(self.compose[0])
             .args(&args)
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .current_dir(ROOT)
             .output();
-        let _ = std::process::Command::new("docker")
-            .args(["rmi", "-f", &self.image])
-            .output();
+        for image in &self.images {
+            let _ = std::process::Command::new("docker")
+                .args(["rmi", "-f", image])
+                .output();
+        }
     }
 }
 
-fn free_port() -> u16 {
+/// The group owning the Docker socket (0 when there is none).
+pub(crate) fn docker_gid() -> u32 {
+    std::fs::metadata("/var/run/docker.sock")
+        .map(|m| std::os::unix::fs::MetadataExt::gid(&m))
+        .unwrap_or(0)
+}
+
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -136,30 +175,56 @@ async fn follow_job(
     signer: &Signer,
     job_id: &str,
 ) -> (Vec<Value>, Value) {
+    let stream = open_logs(http, base, signer, job_id).await;
+    let frames = Frames::new(stream).rest().await;
+    end(&frames);
+    let state = job_state(http, base, job_id).await;
+    (frames, state)
+}
+
+/// Opens a signed `POST /requester/logs` of `job_id` with `Follow: true`.
+pub(crate) async fn open_logs(
+    http: &reqwest::Client,
+    base: &str,
+    signer: &Signer,
+    job_id: &str,
+) -> reqwest::Response {
     let payload = json!({"ClientID": signer.client_id(), "JobID": job_id, "Follow": true,
         "Timestamp": chrono::Utc::now().timestamp_millis(),
         "Nonce": uuid::Uuid::new_v4().to_string()})
     .to_string();
-    let stream = http
-        .post(format!("{base}/requester/logs"))
+    http.post(format!("{base}/requester/logs"))
         .body(signer.envelope(&payload))
         .send()
         .await
-        .unwrap();
-    let frames = Frames::new(stream).rest().await;
-    end(&frames);
+        .unwrap()
+}
+
+/// The job's state (`POST /requester/states`); panics unless it answers 200.
+pub(crate) async fn job_state(http: &reqwest::Client, base: &str, job_id: &str) -> Value {
     let r = http
         .post(format!("{base}/requester/states"))
         .body(json!({"job_id": job_id}).to_string())
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let state = r.json::<Value>().await.unwrap()["state"].clone();
-    (frames, state)
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "states of {job_id} at {base}: {body}"
+    );
+    body["state"].clone()
 }
 
-async fn submit(http: &reqwest::Client, base: &str, signer: &Signer, spec: Value) -> String {
+/// Submits `spec` signed by `signer`; panics unless it is accepted. Returns the job id.
+pub(crate) async fn submit(
+    http: &reqwest::Client,
+    base: &str,
+    signer: &Signer,
+    spec: Value,
+) -> String {
     let payload = json!({"ClientID": signer.client_id(), "APIVersion": "V1beta1", "Spec": spec,
         "Timestamp": chrono::Utc::now().timestamp_millis(),
         "Nonce": uuid::Uuid::new_v4().to_string()})
@@ -189,40 +254,26 @@ fn base_images() -> Result<(), String> {
     }
 }
 
-#[tokio::test]
-async fn compose_deployment_builds_starts_runs_jobs_and_tears_down() {
+/// Whether a compose test can run here: a Docker daemon answers and the runtime base
+/// image exists or can be built. Elsewhere than CI the test is skipped (false, with the
+/// reason printed); in CI (`CI=true`) it fails.
+pub(crate) async fn compose_prerequisites(test: &str) -> bool {
     if !docker_available().await {
-        return;
+        return false;
     }
-    let started = Instant::now();
     if let Err(why) = tokio::task::spawn_blocking(base_images).await.unwrap() {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("the base images cannot be built in CI: {why}");
         }
-        eprintln!("skipping the deployment test: no base image: {why}");
-        return;
+        eprintln!("skipping {test}: no base image: {why}");
+        return false;
     }
-    let t_base = started.elapsed();
-    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..10];
-    let image = format!("hake:ci-{suffix}");
-    let port = free_port();
-    let gid = std::fs::metadata("/var/run/docker.sock")
-        .map(|m| std::os::unix::fs::MetadataExt::gid(&m))
-        .unwrap_or(0);
-    let d = Deployment {
-        project: format!("hakeci{suffix}"),
-        image: image.clone(),
-        env: vec![
-            ("HAKE_IMAGE".into(), image.clone()),
-            ("HAKE_PORT".into(), port.to_string()),
-            ("DOCKER_GID".into(), gid.to_string()),
-            ("HAKE_HEALTH_INTERVAL".into(), "1s".into()),
-            ("HAKE_PUBLIC_URL".into(), format!("http://127.0.0.1:{port}")),
-        ],
-        compose: compose_command(),
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let build = Instant::now();
+    true
+}
+
+/// Builds the hake image `tag` packing the binary this test run built
+/// (`scripts/build-image.sh --prebuilt`).
+pub(crate) async fn build_hake_image(tag: String) {
     let binary = env!("CARGO_BIN_EXE_hake");
     tokio::task::spawn_blocking(move || {
         run(
@@ -232,18 +283,45 @@ async fn compose_deployment_builds_starts_runs_jobs_and_tears_down() {
                 "--prebuilt",
                 binary,
                 "--tag",
-                &image,
+                &tag,
             ],
             &[],
         )
     })
     .await
     .unwrap();
+}
+
+#[tokio::test]
+async fn compose_deployment_builds_starts_runs_jobs_and_tears_down() {
+    let started = Instant::now();
+    if !compose_prerequisites("the deployment test").await {
+        return;
+    }
+    let t_base = started.elapsed();
+    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..10];
+    let image = format!("hake:ci-{suffix}");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let d = Deployment::new(
+        format!("hakeci{suffix}"),
+        &["docker-compose.yml"],
+        vec![image.clone()],
+        vec![
+            ("HAKE_IMAGE".into(), image.clone()),
+            ("HAKE_PORT".into(), port.to_string()),
+            ("DOCKER_GID".into(), docker_gid().to_string()),
+            ("HAKE_HEALTH_INTERVAL".into(), "1s".into()),
+            ("HAKE_PUBLIC_URL".into(), base.clone()),
+        ],
+    );
+    let build = Instant::now();
+    build_hake_image(image).await;
     let t_build = build.elapsed();
 
     let up = Instant::now();
     d.compose(&["up", "-d", "--no-build"]);
-    d.wait_healthy(60);
+    d.wait_healthy("hake", 60);
     let t_up = up.elapsed();
 
     let http = reqwest::Client::builder()
@@ -252,7 +330,7 @@ async fn compose_deployment_builds_starts_runs_jobs_and_tears_down() {
         .unwrap();
     let signer = Signer::generate_ed25519();
     let node: Value = http
-        .get(format!("{}/node_info", d.base))
+        .get(format!("{base}/node_info"))
         .send()
         .await
         .unwrap()
@@ -264,17 +342,17 @@ async fn compose_deployment_builds_starts_runs_jobs_and_tears_down() {
         engines.contains(&json!("Docker")),
         "the Docker engine works through the mounted socket: {node}"
     );
-    let noop = submit(&http, &d.base, &signer, noop_spec()).await;
+    let noop = submit(&http, &base, &signer, noop_spec()).await;
     let docker_job = json!({"Engine": "Docker", "PublisherSpec": {"Type": "Noop"},
         "Docker": {"Image": IMAGE, "Entrypoint": ["sh", "-c",
             "echo hello from a container; sleep 1; echo >&2 a second later"]},
         "Deal": {"Concurrency": 1}});
-    let container_job = submit(&http, &d.base, &signer, docker_job).await;
-    let (frames, state) = follow_job(&http, &d.base, &signer, &noop).await;
+    let container_job = submit(&http, &base, &signer, docker_job).await;
+    let (frames, state) = follow_job(&http, &base, &signer, &noop).await;
     assert_eq!(state["State"], "Completed", "{state}");
     assert!(texts(&frames).is_empty(), "{frames:?}");
     // Followed live: the stream is open before the container prints its second line.
-    let (frames, state) = follow_job(&http, &d.base, &signer, &container_job).await;
+    let (frames, state) = follow_job(&http, &base, &signer, &container_job).await;
     assert_eq!(state["State"], "Completed", "{state}");
     assert_eq!(
         texts(&frames),
@@ -291,11 +369,11 @@ async fn compose_deployment_builds_starts_runs_jobs_and_tears_down() {
     // A restart (SIGTERM to the server, then a new container process) keeps the data.
     let restart = Instant::now();
     d.compose(&["restart", "hake"]);
-    d.wait_healthy(60);
+    d.wait_healthy("hake", 60);
     let t_restart = restart.elapsed();
     // The server logs to stderr, which `docker logs` replays on its stderr.
     let logs = std::process::Command::new("docker")
-        .args(["logs", &d.container()])
+        .args(["logs", &d.container("hake")])
         .output()
         .unwrap();
     let logs = String::from_utf8_lossy(&logs.stderr);
@@ -306,14 +384,8 @@ async fn compose_deployment_builds_starts_runs_jobs_and_tears_down() {
     // A new client: pooled connections to the old process went with it.
     let http = reqwest::Client::new();
     for id in [&noop, &container_job] {
-        let r = http
-            .post(format!("{}/requester/states", d.base))
-            .body(json!({"job_id": id}).to_string())
-            .send()
-            .await
-            .unwrap();
-        let body: Value = r.json().await.unwrap();
-        assert_eq!(body["state"]["State"], "Completed", "{body}");
+        let state = job_state(&http, &base, id).await;
+        assert_eq!(state["State"], "Completed", "{state}");
     }
 
     let down = Instant::now();

@@ -16,6 +16,7 @@ mod cli;
 mod cli_jobs;
 mod cli_logs;
 mod cluster;
+mod compose_cluster;
 mod crash;
 mod deploy;
 mod docker;
