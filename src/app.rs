@@ -350,7 +350,11 @@ fn cluster_node(
     }
     let compute = config.compute == Switch::On;
     let spec = cluster::NodeSpec {
-        url: config.public_url(),
+        url: config
+            .cluster_url
+            .as_deref()
+            .map(|u| u.trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| config.public_url()),
         labels,
         engines: if compute { engines.names() } else { Vec::new() },
         compute,

@@ -74,6 +74,11 @@ pub struct ServeConfig {
     )]
     pub labels: Vec<String>,
 
+    /// The base URL other nodes of the cluster reach this one at (they relay log streams
+    /// and Local results of its executions through it); default: the public URL.
+    #[arg(long, env = "HAKE_CLUSTER_URL")]
+    pub cluster_url: Option<String>,
+
     /// Seconds after which a silent node is lost and its executions are failed.
     #[arg(long, env = "HAKE_NODE_TIMEOUT_SECS", default_value_t = 30.0)]
     pub node_timeout_secs: f64,

@@ -260,8 +260,8 @@ impl Drop for Reservation {
     }
 }
 
-/// What this machine has: CPU cores, memory (from /proc/meminfo), free disk under `dir`,
-/// and NVIDIA GPUs (`/dev/nvidiaN`).
+/// What this machine has: CPU cores, memory (from /proc/meminfo, or the cgroup's limit
+/// when lower), free disk under `dir`, and NVIDIA GPUs (`/dev/nvidiaN`).
 pub fn detect_capacity(dir: &std::path::Path) -> Capacity {
     let memory = std::fs::read_to_string("/proc/meminfo")
         .ok()
@@ -272,6 +272,14 @@ pub fn detect_capacity(dir: &std::path::Path) -> Capacity {
                 .and_then(|kb| kb.parse::<u64>().ok())
         })
         .map_or(0, |kb| kb * 1024);
+    // In a container, the cgroup's limit (v2, then v1) when it is lower.
+    let limit = [
+        "/sys/fs/cgroup/memory.max",
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+    ]
+    .iter()
+    .find_map(|p| std::fs::read_to_string(p).ok()?.trim().parse::<u64>().ok());
+    let memory = limit.map_or(memory, |l| memory.min(l));
     let disk = nix::sys::statvfs::statvfs(dir)
         .map(|s| s.blocks_available() * s.fragment_size())
         .unwrap_or(0);
