@@ -37,7 +37,10 @@ mkdir -p "$WORK/pg"
 [ "$(id -u)" = 0 ] && chown postgres:postgres "$WORK" "$WORK/pg"
 as_postgres "$PG_BIN/initdb" -D "$WORK/pg/data" -U postgres -A trust >/dev/null
 as_postgres "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" -w start \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $WORK/pg -c max_connections=200 -c shared_buffers=256MB" >/dev/null
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $WORK/pg -c max_connections=200 -c shared_buffers=256MB" >/dev/null || {
+    cat "$WORK/pg/log" >&2
+    exit 1
+}
 
 # start_nodes N DB [flags…]: N nodes labelled name=node1…N on a fresh database DB.
 start_nodes() {
@@ -48,7 +51,8 @@ start_nodes() {
         local port=$((BASE_PORT + i))
         "$HAKE" serve --data-dir "$WORK/$db-node$i" --listen "127.0.0.1:$port" \
             --database-url "postgres://postgres@127.0.0.1:$PG_PORT/$db" --allow-exec --docker off \
-            --max-concurrent-executions 8 --label "name=node$i" "$@" \
+            --max-concurrent-executions 8 --label "name=node$i" --max-log-streams-per-client 0 \
+            --exec-read-only-path "$(dirname "$BENCH")" "$@" \
             >"$WORK/$db-node$i.log" 2>&1 &
         PIDS+=($!)
     done

@@ -158,19 +158,15 @@ impl Node {
         *self.members.write().expect("members") = members;
     }
 
-    /// Holds `need` for an execution until the returned guard drops, when it fits in what
-    /// is free here.
-    pub fn reserve(self: &std::sync::Arc<Self>, need: Capacity) -> Option<Reservation> {
+    /// Holds `need` for an execution until the returned guard drops (callers check
+    /// [`Node::has_free`] first; claims running side by side may overcommit briefly).
+    pub fn reserve(self: &std::sync::Arc<Self>, need: Capacity) -> Reservation {
         let mut used = self.used.lock().expect("used capacity");
-        let free = self.base.max_capacity.minus(&used);
-        if !free.fits(&need) {
-            return None;
-        }
         *used = used.plus(&need);
-        Some(Reservation {
+        Reservation {
             node: self.clone(),
             need,
-        })
+        }
     }
 
     /// Whether what is free here now fits `need`.
@@ -182,10 +178,20 @@ impl Node {
     /// Live compute nodes that could ever run `spec` (engine, selectors, capacity).
     pub fn candidates(&self, spec: &Spec, need: &Capacity) -> Vec<Member> {
         let engine = spec.engine.map(|e| e.to_string()).unwrap_or_default();
+        self.matching(&engine, &spec.node_selectors, need)
+    }
+
+    /// Live compute nodes that run `engine`, match `selectors` and could hold `need`.
+    pub fn matching(
+        &self,
+        engine: &str,
+        selectors: &[crate::model::LabelSelector],
+        need: &Capacity,
+    ) -> Vec<Member> {
         self.members()
             .into_iter()
-            .filter(|m| m.alive && m.spec.compute && m.spec.engines.contains(&engine))
-            .filter(|m| placement::selectors_match(&spec.node_selectors, &m.spec.labels))
+            .filter(|m| m.alive && m.spec.compute && m.spec.engines.iter().any(|e| e == engine))
+            .filter(|m| placement::selectors_match(selectors, &m.spec.labels))
             .filter(|m| m.spec.max_capacity.fits(need))
             .collect()
     }

@@ -8,6 +8,32 @@ use serde::{Deserialize, Serialize};
 use crate::engines::wasm::limits::parse_memory;
 use crate::model::{LabelSelector, Resources};
 
+/// What choosing a node for a job needs, kept beside its waiting executions.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Placement {
+    /// The spec's selectors.
+    #[serde(default)]
+    pub node_selectors: Vec<LabelSelector>,
+    /// The spec's resources.
+    #[serde(default)]
+    pub resources: Resources,
+    /// Executions it runs.
+    #[serde(default)]
+    pub concurrency: i64,
+}
+
+impl Placement {
+    /// The placement needs of a spec.
+    pub fn of(spec: &crate::model::Spec) -> Self {
+        Self {
+            node_selectors: spec.node_selectors.clone(),
+            resources: spec.resources.clone(),
+            concurrency: spec.deal.concurrency.max(1),
+        }
+    }
+}
+
 /// Resources as numbers: what a node has or what a job needs. Serialized as Bacalhau's
 /// `ResourceUsageData` (`CPU` in cores, `Memory` and `Disk` in bytes, `GPU` a count).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -13,7 +13,7 @@ use super::service::{commit_of, to_json, Jobs, LiveJob};
 use super::state::{self, Event};
 use super::JobError;
 use crate::cluster::{heartbeat_interval, placement, Capacity};
-use crate::model::{Job, JobState};
+use crate::model::JobState;
 use crate::store::postgres::cluster::{PendingJob, PgCluster, PENDING_CHANNEL};
 use crate::store::StoreError;
 use crate::time;
@@ -56,7 +56,11 @@ impl Jobs {
         tokio::spawn(self.clone().reaper());
         tokio::spawn(self.clone().listener());
         if self.inner.node.is_compute() {
-            tokio::spawn(self.clone().claimer());
+            // One claimer per slot: claims run side by side (SKIP LOCKED keeps them apart),
+            // so the database's commits, not one claim after another, bound the rate.
+            for _ in 0..self.inner.settings.max_concurrent.max(1) {
+                tokio::spawn(self.clone().claimer());
+            }
         }
         Ok(())
     }
@@ -311,7 +315,8 @@ impl Jobs {
     }
 
     /// Takes a free slot, then the oldest waiting execution this node can run; sleeps
-    /// until work may be waiting (a notification, a slot freed, or a poll) when none fits.
+    /// until work may be waiting (a notification or a poll) when none fits. A claim
+    /// wakes another claimer, so a burst of work is taken by all of them.
     async fn claimer(self) {
         let engines = self.inner.node.engines();
         loop {
@@ -323,7 +328,10 @@ impl Jobs {
                 },
             };
             match self.claim_one(permit, &engines).await {
-                Ok(true) => continue,
+                Ok(true) => {
+                    self.inner.claim_wake.notify_one();
+                    continue;
+                }
                 Ok(false) => {}
                 Err(e) => tracing::warn!(error = %e, "claiming work failed; will retry"),
             }
@@ -337,21 +345,21 @@ impl Jobs {
 
     /// Whether this node may take an execution of `p` now (selectors, distinct nodes,
     /// free resources), and what it needs.
-    fn fits_here(&self, p: &PendingJob) -> Option<(Job, Capacity)> {
+    fn fits_here(&self, p: &PendingJob) -> Option<Capacity> {
         let node = &self.inner.node;
-        let job: Job = serde_json::from_str(&p.job).ok()?;
-        if !placement::selectors_match(&job.spec.node_selectors, node.labels()) {
+        let want: placement::Placement = serde_json::from_str(&p.placement).ok()?;
+        if !placement::selectors_match(&want.node_selectors, node.labels()) {
             return None;
         }
-        let need = Capacity::of(&job.spec.resources).ok()?;
+        let need = Capacity::of(&want.resources).ok()?;
         if p.mine {
             // `Concurrency = N` runs on N distinct nodes while N matching nodes are alive.
-            let matching = node.candidates(&job.spec, &need).len();
-            if matching >= state::concurrency(&job.spec.deal) {
+            let matching = node.matching(&p.engine, &want.node_selectors, &need).len();
+            if matching >= usize::try_from(want.concurrency.max(1)).unwrap_or(1) {
                 return None;
             }
         }
-        node.has_free(&need).then_some((job, need))
+        node.has_free(&need).then_some(need)
     }
 
     async fn claim_one(
@@ -361,7 +369,6 @@ impl Jobs {
     ) -> Result<bool, JobError> {
         let node = self.inner.node.clone();
         let execution_id = format!("e-{}", uuid::Uuid::new_v4());
-        let mut chosen: Option<Capacity> = None;
         let now = time::now();
         let logs = &self.inner.logs;
         let capture = self.inner.settings.output_capture_bytes;
@@ -371,13 +378,7 @@ impl Jobs {
                 &node.id,
                 engines,
                 CLAIM_WINDOW,
-                |p| match self.fits_here(p) {
-                    Some((_, need)) => {
-                        chosen = Some(need);
-                        true
-                    }
-                    None => false,
-                },
+                |p| self.fits_here(p).is_some(),
                 |stored| {
                     let (_, timeout_at) = super::runner::deadline(&stored.job, now);
                     let ev = Event::StartExecution {
@@ -388,11 +389,15 @@ impl Jobs {
                     let t = state::apply(&stored.state, &stored.job.spec.deal, ev, now)?;
                     // The log opens before the execution becomes visible to other nodes.
                     let sink = logs.open(&stored.state.job_id, &execution_id, capture);
-                    Ok::<_, state::TransitionError>((commit_of(&t), (stored.job, t.state, sink)))
+                    let need = Capacity::of(&stored.job.spec.resources).unwrap_or_default();
+                    Ok::<_, state::TransitionError>((
+                        commit_of(&t),
+                        (stored.job, t.state, sink, need),
+                    ))
                 },
             )
             .await?;
-        let (job, state, sink) = match claimed {
+        let (job, state, sink, need) = match claimed {
             Some(Ok(x)) => x,
             Some(Err(e)) => {
                 tracing::warn!(error = %e, "a claimed job could not start; it waits no more");
@@ -400,7 +405,7 @@ impl Jobs {
             }
             None => return Ok(false),
         };
-        let reservation = chosen.and_then(|need| node.reserve(need));
+        let reservation = node.reserve(need);
         let id = state.job_id.clone();
         let live = match self.live_job(&id) {
             Some(l) => l,

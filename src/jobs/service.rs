@@ -284,6 +284,7 @@ impl Jobs {
             history: history_row(&created),
             engine: job.spec.engine.map(|e| e.to_string()).unwrap_or_default(),
             executions: job.spec.deal.concurrency.max(1),
+            placement: to_json(&crate::cluster::placement::Placement::of(&job.spec)),
             nonce: req.nonce.map(|nonce| NewNonce {
                 client_id: req.client_id,
                 nonce,

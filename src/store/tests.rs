@@ -31,6 +31,7 @@ fn new_job(id: &str, nonce: Option<&str>) -> NewJob {
         history: history("Job created"),
         engine: "Noop".into(),
         executions: 1,
+        placement: "{}".into(),
         nonce: nonce.map(|n| NewNonce {
             client_id: "c".into(),
             nonce: n.into(),

@@ -37,6 +37,8 @@ pub struct NewJob {
     pub engine: String,
     /// How many executions it runs.
     pub executions: i64,
+    /// What placing it needs (JSON of [`crate::cluster::placement::Placement`]).
+    pub placement: String,
 }
 
 /// The signed route that used a nonce.

@@ -44,8 +44,10 @@ pub struct PendingJob {
     pub job_seq: i64,
     /// Job id.
     pub job_id: String,
-    /// The job (JSON).
-    pub job: String,
+    /// The engine it runs.
+    pub engine: String,
+    /// What placing it needs (JSON: `NodeSelectors`, `Resources`, `Concurrency`).
+    pub placement: String,
     /// The job's state.
     pub state: String,
     /// Executions still to start.
@@ -258,10 +260,11 @@ impl PgCluster {
         finish(w, r, false).await
     }
 
-    /// Claims one waiting execution: locks up to `window` jobs with executions waiting
-    /// for one of `engines` (skipping those another node is claiming), lets `choose` pick
-    /// the first this node can run, and starts it with `f` under the job's row lock, in
-    /// the same transaction. `None` when nothing here fits.
+    /// Claims one waiting execution: reads up to `window` jobs with executions waiting
+    /// for one of `engines`, in submit order, lets `choose` pick those this node can run,
+    /// locks the first of them no other node is claiming (`FOR UPDATE SKIP LOCKED`, one
+    /// row) and starts it with `f` under the job's row lock, in the same transaction.
+    /// `None` when nothing here fits.
     pub async fn claim<T, E>(
         &self,
         node: &str,
@@ -270,58 +273,64 @@ impl PgCluster {
         mut choose: impl FnMut(&PendingJob) -> bool,
         f: impl FnOnce(StoredJob) -> Result<(Commit, T), E>,
     ) -> Result<Option<Result<T, E>>, StoreError> {
-        let mut w = PgWriter::new(self.pool.clone());
-        w.begin().await?;
-        let candidates: Vec<PendingJob> = match sqlx::query_as(
-            "SELECT p.job_seq, j.id AS job_id, j.job, j.state, p.remaining, \
+        let candidates: Vec<PendingJob> = sqlx::query_as(
+            "SELECT p.job_seq, j.id AS job_id, p.engine, p.placement, j.state, p.remaining, \
              EXISTS (SELECT 1 FROM executions e WHERE e.job_seq = p.job_seq AND e.node_id = $1) AS mine \
              FROM pending p JOIN jobs j ON j.seq = p.job_seq \
-             WHERE p.engine = ANY($2) ORDER BY p.job_seq \
-             FOR UPDATE OF p SKIP LOCKED LIMIT $3",
+             WHERE p.engine = ANY($2) ORDER BY p.job_seq LIMIT $3",
         )
         .bind(node)
         .bind(engines)
         .bind(window)
-        .fetch_all(w.conn()?)
-        .await
-        {
-            Ok(c) => c,
-            Err(e) => {
-                w.rollback().await;
-                return Err(e.into());
-            }
-        };
+        .fetch_all(&self.pool)
+        .await?;
         let ended: Vec<i64> = candidates
             .iter()
             .filter(|c| !matches!(c.state.as_str(), "New" | "Queued" | "InProgress"))
             .map(|c| c.job_seq)
             .collect();
-        let chosen = candidates
+        let chosen: Vec<&PendingJob> = candidates
             .iter()
             .filter(|c| !ended.contains(&c.job_seq))
-            .find(|c| choose(c))
-            .cloned();
+            .filter(|c| choose(c))
+            .collect();
+        if ended.is_empty() && chosen.is_empty() {
+            return Ok(None);
+        }
+        let mut w = PgWriter::new(self.pool.clone());
+        w.begin().await?;
         let r = async {
             if !ended.is_empty() {
                 // Jobs that ended before all their executions started wait no more.
-                sqlx::query("DELETE FROM pending WHERE job_seq = ANY($1)")
-                    .bind(&ended)
-                    .execute(w.conn()?)
-                    .await?;
+                sqlx::query(
+                    "DELETE FROM pending WHERE job_seq IN (SELECT job_seq FROM pending \
+                     WHERE job_seq = ANY($1) FOR UPDATE SKIP LOCKED)",
+                )
+                .bind(&ended)
+                .execute(w.conn()?)
+                .await?;
             }
-            let Some(c) = chosen else {
-                return Ok(None);
-            };
-            let out = locked_change(&mut w, &c.job_id, f).await?;
-            // A job that refuses to start one more execution (it started all it runs)
-            // waits no more either.
-            let sql = if c.remaining <= 1 || !matches!(out, Some(Ok(_))) {
-                "DELETE FROM pending WHERE job_seq = $1"
-            } else {
-                "UPDATE pending SET remaining = remaining - 1 WHERE job_seq = $1"
-            };
-            sqlx::query(sql).bind(c.job_seq).execute(w.conn()?).await?;
-            Ok(out)
+            for c in chosen {
+                let remaining: Option<i32> = sqlx::query_scalar(
+                    "SELECT remaining FROM pending WHERE job_seq = $1 FOR UPDATE SKIP LOCKED",
+                )
+                .bind(c.job_seq)
+                .fetch_optional(w.conn()?)
+                .await?;
+                // Another node is claiming it, or took its last execution.
+                let Some(remaining) = remaining else { continue };
+                let out = locked_change(&mut w, &c.job_id, f).await?;
+                // A job that refuses to start one more execution (it started all it runs)
+                // waits no more either.
+                let sql = if remaining <= 1 || !matches!(out, Some(Ok(_))) {
+                    "DELETE FROM pending WHERE job_seq = $1"
+                } else {
+                    "UPDATE pending SET remaining = remaining - 1 WHERE job_seq = $1"
+                };
+                sqlx::query(sql).bind(c.job_seq).execute(w.conn()?).await?;
+                return Ok(out);
+            }
+            Ok(None)
         }
         .await;
         // What a refused start wrote (the job waits no more) is kept.

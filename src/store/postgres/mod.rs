@@ -21,6 +21,10 @@ pub(crate) use write::PgWriter;
 /// The embedded PostgreSQL migrations in `migrations/postgres/`.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// Connections beyond the reads and the writer's: the job-locked state changes and the
+/// claims of a cluster node, which run side by side.
+const CHANGE_CONNECTIONS: u32 = 8;
+
 /// How long a request waits for a pooled connection before it is answered 503: short, so
 /// that an unreachable database is reported within a few seconds, never as a hang.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -35,7 +39,7 @@ pub(super) async fn open(
         .statement_cache_capacity(512)
         .disable_statement_logging();
     let pool = PgPoolOptions::new()
-        .max_connections(opts.read_connections.max(1) + 1)
+        .max_connections(opts.read_connections.max(1) + 1 + CHANGE_CONNECTIONS)
         .min_connections(1)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_lazy_with(connect);

@@ -116,15 +116,17 @@ impl WriteTx for PgWriter {
             .iter()
             .map(|j| i32::try_from(j.executions.max(1)).unwrap_or(i32::MAX))
             .collect();
+        let placements: Vec<&str> = jobs.iter().map(|j| j.placement.as_str()).collect();
         sqlx::query(
-            "INSERT INTO pending (job_seq, engine, remaining) \
-             SELECT j.seq, v.engine, v.remaining \
-             FROM UNNEST($1::text[], $2::text[], $3::int[]) AS v(id, engine, remaining) \
-             JOIN jobs j ON j.id = v.id",
+            "INSERT INTO pending (job_seq, engine, remaining, placement) \
+             SELECT j.seq, v.engine, v.remaining, v.placement \
+             FROM UNNEST($1::text[], $2::text[], $3::int[], $4::text[]) \
+             AS v(id, engine, remaining, placement) JOIN jobs j ON j.id = v.id",
         )
         .bind(ids)
         .bind(engines)
         .bind(counts)
+        .bind(placements)
         .execute(self.conn()?)
         .await?;
         sqlx::query("SELECT pg_notify($1, '')")
