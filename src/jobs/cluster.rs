@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::OwnedSemaphorePermit;
 
-use super::service::{commit_of, to_json, Jobs, LiveJob};
+use super::rows::{commit_of, to_json};
+use super::service::{Jobs, LiveJob};
 use super::state::{self, Event};
 use super::JobError;
 use crate::cluster::{heartbeat_interval, placement, Capacity};

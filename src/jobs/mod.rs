@@ -5,6 +5,7 @@ pub mod cache;
 mod cancel;
 mod cluster;
 mod list;
+mod rows;
 mod runner;
 pub mod scheduler;
 pub mod service;

@@ -12,7 +12,8 @@ use tokio_util::task::TaskTracker;
 
 use super::cache::FinishedCache;
 use super::scheduler::Scheduler;
-use super::state::{self, Event, Transition, TransitionError};
+use super::rows::{commit_of, history_row, normalize, to_json, transition_error};
+use super::state::{self, Event};
 use super::{validate, JobError, JobSettings};
 use crate::cluster::Node;
 use crate::engines::Engines;
@@ -20,9 +21,7 @@ use crate::logs::LogHub;
 use crate::metrics::Metrics;
 use crate::model::*;
 use crate::storage::Storage;
-use crate::store::{
-    Commit, ExecutionRow, HistoryRow, Inserted, JobRowUpdate, NewJob, NewNonce, NonceRoute, Store,
-};
+use crate::store::{Inserted, NewJob, NewNonce, NonceRoute, Store};
 use crate::time;
 
 /// A job and its current state.
@@ -239,10 +238,15 @@ impl Jobs {
                 .validate(&spec)
                 .map_err(JobError::Invalid)?;
         }
-        self.inner
-            .node
-            .check_placeable(&spec)
-            .map_err(|e| JobError::Invalid(e.0))?;
+        let placeable = match self.inner.node.check_placeable(&spec) {
+            // The registry seen here may predate a node that just joined: read it again.
+            Err(_) if self.inner.store.cluster().is_some() => {
+                self.nodes().await?;
+                self.inner.node.check_placeable(&spec)
+            }
+            other => other,
+        };
+        placeable.map_err(|e| JobError::Invalid(e.0))?;
         self.inner
             .storage
             .validate_inputs(&spec)
@@ -563,70 +567,5 @@ impl Jobs {
 
     pub(super) fn unregister(&self, id: &str) {
         self.inner.live.lock().expect("live map").remove(id);
-    }
-}
-
-fn transition_error(id: &str, e: TransitionError) -> JobError {
-    match e {
-        TransitionError::JobTerminal(state) => JobError::Terminal {
-            id: id.to_owned(),
-            state,
-        },
-        other => JobError::Invalid(other.to_string()),
-    }
-}
-
-/// Fills the defaults Bacalhau fills: timeout, verifier, publisher (and its deprecated copy).
-fn normalize(spec: &mut Spec, default_timeout: f64) {
-    if spec.timeout == 0.0 {
-        spec.timeout = default_timeout;
-    }
-    spec.verifier.get_or_insert(Verifier::Noop);
-    let publisher = *spec.publisher_spec.kind.get_or_insert(Publisher::Noop);
-    spec.publisher = Some(publisher);
-    if spec.deal.concurrency == 0 {
-        spec.deal.concurrency = 1;
-    }
-}
-
-pub(super) fn to_json<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).expect("wire types always serialize")
-}
-
-fn history_row(h: &JobHistory) -> HistoryRow {
-    HistoryRow {
-        level: h.kind.to_string(),
-        time: time::to_nanos(h.time),
-        body: to_json(h),
-    }
-}
-
-pub(super) fn commit_of(t: &Transition) -> Commit {
-    Commit {
-        job_id: t.state.job_id.clone(),
-        job: t.job_changed.then(|| JobRowUpdate {
-            state: t.state.state.to_string(),
-            version: t.state.version,
-            update_time: time::to_nanos(t.state.update_time),
-            timeout_at: (t.state.timeout_at != time::zero())
-                .then(|| time::to_nanos(t.state.timeout_at)),
-        }),
-        executions: t
-            .touched
-            .iter()
-            .map(|&i| {
-                let e = &t.state.executions[i];
-                ExecutionRow {
-                    id: e.compute_reference.clone(),
-                    ordinal: i as i64,
-                    state: e.state.to_string(),
-                    version: e.version,
-                    body: to_json(e),
-                    node_id: e.node_id.clone(),
-                }
-            })
-            .collect(),
-        history: t.history.iter().map(history_row).collect(),
-        nonce: None,
     }
 }
