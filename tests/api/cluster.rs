@@ -17,7 +17,8 @@ use crate::process::serve;
 use crate::testdb::{fresh_database, pg_or_skip};
 use hake::auth::Signer;
 
-/// A node on `db` with `labels`, its client key `signer`, and a 2 s node timeout.
+/// A node on `db` with `labels`, its client key `signer`, and a 10 s node timeout (long
+/// enough that a loaded machine never makes a live node look lost).
 async fn node(
     db: &str,
     signer: &Signer,
@@ -28,7 +29,7 @@ async fn node(
     spawn_as(signer.clone(), |c| {
         c.database_url = Some(db.to_owned());
         c.labels = labels;
-        c.node_timeout_secs = 2.0;
+        c.node_timeout_secs = 10.0;
         f(c);
     })
     .await
