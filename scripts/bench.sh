@@ -8,12 +8,19 @@
 #   SOAK_MINUTES=10 scripts/bench.sh # with a 10-minute mixed-load soak at the end
 #   PUEUE=/path/to/bin scripts/bench.sh   # where pueue and pueued are (cargo install pueue)
 #   PG=0 scripts/bench.sh            # without the PostgreSQL part
+#   ONLY=store scripts/bench.sh      # the ceiling, then submit, states, trivial and catch-up
+#                                    # on SQLite and then on PostgreSQL, side by side
 #
 # The PostgreSQL part runs submit, states, trivial and catch-up again with the server on a
 # PostgreSQL 15 of its own (Debian's binaries, initdb'd into the work dir, default
 # durability: fsync and synchronous_commit on, as SQLite runs with synchronous=FULL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ONLY=${ONLY:-}
+case "$ONLY" in
+'' | store) ;;
+*) echo "ONLY must be unset or 'store'" >&2; exit 2 ;;
+esac
 cargo build --release --locked --bin hake --bin hake-bench >&2
 HAKE=target/release/hake
 BENCH=target/release/hake-bench
@@ -30,9 +37,12 @@ start_server() {
         exit 1
     fi
     rm -rf "$WORK/data"
+    # The Exec sandbox lets jobs execute only system paths: the emitter job of logs,
+    # catch-up, rss and soak is this checkout's hake-bench.
     "$HAKE" serve --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" --allow-exec --docker off \
         --max-concurrent-executions 8 --log-max-bytes 300000000 \
-        --max-log-streams-per-client 0 "$@" >"$WORK/server.log" 2>&1 &
+        --max-log-streams-per-client 0 --exec-read-only-path "$PWD/target/release" \
+        "$@" >"$WORK/server.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 100); do
         curl -fs "$URL/readyz" >/dev/null 2>&1 && return
@@ -45,14 +55,19 @@ start_server() {
 
 PG_PORT=${PG_PORT:-55433}
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
-as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# From a directory the postgres user can enter (else initdb warns about the cwd).
+as_postgres() { (cd "$WORK" && if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi); }
 
 start_postgres() {
     mkdir -p "$WORK/pg"
     [ "$(id -u)" = 0 ] && chown postgres:postgres "$WORK" "$WORK/pg"
     as_postgres "$PG_BIN/initdb" -D "$WORK/pg/data" -U postgres -A trust >/dev/null
-    as_postgres "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" -w start \
-        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $WORK/pg -c max_connections=100 -c shared_buffers=256MB" >/dev/null
+    if ! as_postgres "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" -w start \
+        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $WORK/pg -c max_connections=100 -c shared_buffers=256MB" >/dev/null; then
+        echo "PostgreSQL did not start:" >&2
+        cat "$WORK/pg/log" >&2
+        exit 1
+    fi
 }
 
 stop_postgres() {
@@ -82,6 +97,7 @@ sleep 0.5
 "$BENCH" echo --url http://127.0.0.1:1241 --concurrency 64 --seconds 10 | grep -v '^{'
 kill "$ECHO_PID"
 
+[ -n "$ONLY" ] && echo "## SQLite"
 start_server
 "$BENCH" submit --url "$URL" --concurrency 64 --seconds 10 | grep -v '^{'
 start_server
@@ -90,7 +106,7 @@ start_server
 "$BENCH" trivial --url "$URL" --jobs 2000 --concurrency 64 | grep -v '^{'
 "$BENCH" trivial --url "$URL" --jobs 1000 --concurrency 1 | grep -v '^{'
 
-if [ -x "${PUEUE:-/tmp/pueue/bin}/pueued" ]; then
+if [ -z "$ONLY" ] && [ -x "${PUEUE:-/tmp/pueue/bin}/pueued" ]; then
     P=${PUEUE:-/tmp/pueue/bin}
     export PUEUE_CONFIG_PATH="$WORK/pueue.yml"
     mkdir -p "$WORK/pueue"
@@ -107,12 +123,16 @@ if [ -x "${PUEUE:-/tmp/pueue/bin}/pueued" ]; then
     "$P/pueue" -c "$PUEUE_CONFIG_PATH" shutdown >/dev/null 2>&1 || true
 fi
 
-start_server
-"$BENCH" logs --url "$URL" --rate 10000 --seconds 5 --followers 100 --server-pid "$SERVER_PID" | grep -v '^{'
+if [ -z "$ONLY" ]; then
+    start_server
+    "$BENCH" logs --url "$URL" --rate 10000 --seconds 5 --followers 100 --server-pid "$SERVER_PID" | grep -v '^{'
+fi
 start_server
 "$BENCH" catchup --url "$URL" --mb 100 | grep -v '^{'
-start_server
-"$BENCH" rss --url "$URL" --server-pid "$SERVER_PID" --jobs 10000 --followers 1000 | grep -v '^{'
+if [ -z "$ONLY" ]; then
+    start_server
+    "$BENCH" rss --url "$URL" --server-pid "$SERVER_PID" --jobs 10000 --followers 1000 | grep -v '^{'
+fi
 
 if [ "${PG:-1}" != 0 ] && [ -n "$PG_BIN" ]; then
     echo "## PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') (fsync on)"
@@ -129,7 +149,7 @@ if [ "${PG:-1}" != 0 ] && [ -n "$PG_BIN" ]; then
     stop_postgres
 fi
 
-if [ -n "${SOAK_MINUTES:-}" ]; then
+if [ -z "$ONLY" ] && [ -n "${SOAK_MINUTES:-}" ]; then
     start_server
     "$BENCH" soak --url "$URL" --server-pid "$SERVER_PID" --minutes "$SOAK_MINUTES" | grep -v '^{'
 fi
