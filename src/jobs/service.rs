@@ -11,8 +11,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::cache::FinishedCache;
-use super::scheduler::Scheduler;
 use super::rows::{commit_of, history_row, normalize, to_json, transition_error};
+use super::scheduler::Scheduler;
 use super::state::{self, Event};
 use super::{validate, JobError, JobSettings};
 use crate::cluster::Node;

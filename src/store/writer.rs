@@ -2,7 +2,8 @@
 //! takes all that are waiting (up to a batch size) and writes them in one transaction with
 //! a handful of multi-row statements (one per table), commits once, and only then answers
 //! each caller. If the batch fails, it is rolled back and each op is replayed in its own
-//! transaction, so an error reaches only the request that caused it.
+//! transaction, so an error reaches only the request that caused it; when the database
+//! cannot serve at all, every op of the batch gets that error at once.
 //!
 //! The batching and the rules (nonces decide repeats, one row per job and execution, history
 //! in op order) live here once; each database supplies its statements through [`WriteTx`].
@@ -307,7 +308,9 @@ async fn write_batch<W: WriteTx>(conn: &mut W, work: Vec<Work>, replies: Vec<Rep
                 r.send(Ok(a));
             }
         }
-        Err(e) if work.len() == 1 => replies
+        // One op, or a database that cannot serve now (replaying each op alone would
+        // make every caller wait out the connection timeout once per op before it).
+        Err(e) if work.len() == 1 || e.is_unavailable() => replies
             .into_iter()
             .for_each(|r| r.send(Err(e.clone_shallow()))),
         Err(e) => {
