@@ -482,16 +482,22 @@ impl Jobs {
         let next = match self.inner.store.cluster() {
             // Several nodes may change this job: compute from what the database holds,
             // under the job's row lock.
-            Some(c) => c
-                .transact(id, |stored| {
-                    let t = state::apply(&stored.state, deal, event, now)?;
+            Some(c) => {
+                let deal = deal.clone();
+                let change = move |stored: &crate::store::StoredJob| {
+                    let t = state::apply(&stored.state, &deal, event.clone(), now)?;
                     let mut commit = commit_of(&t);
-                    commit.nonce = nonce;
+                    commit.nonce.clone_from(&nonce);
                     Ok((commit, t.state))
-                })
-                .await?
-                .ok_or_else(|| JobError::NotFound(id.clone()))?
-                .map_err(|e| transition_error(id, e))?,
+                };
+                c.change(id, Box::new(change))
+                    .await?
+                    .ok_or_else(|| JobError::NotFound(id.clone()))?
+                    .map_err(|e| match e.downcast::<state::TransitionError>() {
+                        Ok(te) => transition_error(id, *te),
+                        Err(other) => JobError::Invalid(other.to_string()),
+                    })?
+            }
             None => {
                 let t =
                     state::apply(&guard, deal, event, now).map_err(|e| transition_error(id, e))?;

@@ -345,7 +345,19 @@ async fn transaction<W: WriteTx>(conn: &mut W, work: &[Work]) -> Result<Vec<Answ
 /// Writes one commit inside a transaction the caller opened (a cluster's job-locked
 /// change), under the same rules as a batch of one.
 pub(super) async fn apply_commit<W: WriteTx>(conn: &mut W, c: Commit) -> Result<(), StoreError> {
-    apply(conn, &[Work::Commit(Box::new(c))]).await.map(drop)
+    apply_commits(conn, vec![c]).await
+}
+
+/// Writes commits inside a transaction the caller opened, under the batch rules.
+pub(super) async fn apply_commits<W: WriteTx>(
+    conn: &mut W,
+    commits: Vec<Commit>,
+) -> Result<(), StoreError> {
+    let work: Vec<Work> = commits
+        .into_iter()
+        .map(|c| Work::Commit(Box::new(c)))
+        .collect();
+    apply(conn, &work).await.map(drop)
 }
 
 /// Keeps the last of the rows that share a key, in the order of their last occurrence:

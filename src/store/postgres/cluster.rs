@@ -5,12 +5,16 @@
 
 use std::time::Duration;
 
+use std::collections::HashMap;
+
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
+use tokio::sync::{mpsc, oneshot};
 
 use super::write::PgWriter;
-use crate::store::rows::{parse_all, JobRow, JOB_COLUMNS};
-use crate::store::writer::{apply_commit, Commit, WriteTx};
+use crate::model::JobState;
+use crate::store::rows::{parse, parse_all, JobRow, JOB_COLUMNS};
+use crate::store::writer::{apply_commit, apply_commits, Commit, WriteTx};
 use crate::store::{StoreError, StoredJob};
 
 /// Carries the id of a job whose state changed.
@@ -56,10 +60,39 @@ pub struct PendingJob {
     pub mine: bool,
 }
 
+/// Why a change refused to apply (the caller's own error, boxed).
+pub type Refusal = Box<dyn std::error::Error + Send + Sync>;
+
+/// A change of a job: given the job as committed now, what to write and its new state.
+/// It may be called again if its batch is replayed, so it must not consume anything.
+pub type Change = Box<dyn Fn(&StoredJob) -> Result<(Commit, JobState), Refusal> + Send + Sync>;
+
+/// What a change did: `None` when no job has the id, else the new state or the refusal.
+pub type Changed = Option<Result<JobState, Refusal>>;
+
+struct ChangeOp {
+    job_id: String,
+    change: Change,
+    reply: oneshot::Sender<Result<Changed, StoreError>>,
+}
+
+/// Most changes one batch takes.
+const CHANGE_BATCH: usize = 64;
+
 /// The cluster's side of the PostgreSQL store. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct PgCluster {
     pool: PgPool,
+    /// Job-locked changes for the batching task; each carries its reply channel.
+    changes: mpsc::Sender<ChangeOp>,
+}
+
+impl std::fmt::Debug for ChangeOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChangeOp")
+            .field("job_id", &self.job_id)
+            .finish()
+    }
 }
 
 fn secs(d: Duration) -> f64 {
@@ -68,7 +101,26 @@ fn secs(d: Duration) -> f64 {
 
 impl PgCluster {
     pub(in crate::store) fn new(pool: PgPool) -> Self {
-        Self { pool }
+        let (changes, rx) = mpsc::channel(CHANGE_BATCH * 4);
+        tokio::spawn(run_changes(pool.clone(), rx));
+        Self { pool, changes }
+    }
+
+    /// Changes a job under its row lock. Changes waiting together are made in one
+    /// transaction (each job's row locked, in id order, so batches of several nodes never
+    /// deadlock), so many jobs ending at once cost one commit. Other nodes are notified.
+    pub async fn change(&self, job_id: &str, change: Change) -> Result<Changed, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        let op = ChangeOp {
+            job_id: job_id.to_owned(),
+            change,
+            reply,
+        };
+        self.changes
+            .send(op)
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
+        rx.await.map_err(|_| StoreError::WriterGone)?
     }
 
     /// Registers the node or renews its heartbeat, replacing what it says of itself.
@@ -247,19 +299,6 @@ impl PgCluster {
         Ok(l)
     }
 
-    /// Changes a job under its row lock: `f` gets the job as committed now and returns
-    /// what to write (or refuses, and nothing is written). Other nodes are notified.
-    pub async fn transact<T, E>(
-        &self,
-        job_id: &str,
-        f: impl FnOnce(StoredJob) -> Result<(Commit, T), E>,
-    ) -> Result<Option<Result<T, E>>, StoreError> {
-        let mut w = PgWriter::new(self.pool.clone());
-        w.begin().await?;
-        let r = locked_change(&mut w, job_id, f).await;
-        finish(w, r, false).await
-    }
-
     /// Claims one waiting execution: reads up to `window` jobs with executions waiting
     /// for one of `engines`, in submit order, lets `choose` pick those this node can run,
     /// locks the first of them no other node is claiming (`FOR UPDATE SKIP LOCKED`, one
@@ -396,4 +435,115 @@ async fn locked_change<T, E>(
             .await?;
     }
     Ok(Some(Ok(out)))
+}
+
+/// The batching task of job-locked changes: takes what waits (up to [`CHANGE_BATCH`]),
+/// applies it in one transaction, and replays each change alone when the batch fails
+/// for another reason than an unreachable database.
+async fn run_changes(pool: PgPool, mut rx: mpsc::Receiver<ChangeOp>) {
+    let mut ops = Vec::with_capacity(CHANGE_BATCH);
+    loop {
+        if rx.recv_many(&mut ops, CHANGE_BATCH).await == 0 {
+            return;
+        }
+        let batch: Vec<ChangeOp> = std::mem::take(&mut ops);
+        match change_batch(&pool, &batch).await {
+            Ok(results) => {
+                for (op, r) in batch.into_iter().zip(results) {
+                    let _ = op.reply.send(Ok(r));
+                }
+            }
+            Err(e) if batch.len() == 1 || e.is_unavailable() => {
+                for op in batch {
+                    let _ = op.reply.send(Err(e.clone_shallow()));
+                }
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, ops = batch.len(), "change batch failed; replaying its changes one by one");
+                for op in batch {
+                    let one = std::slice::from_ref(&op);
+                    let r = change_batch(&pool, one).await.map(|mut v| v.remove(0));
+                    let _ = op.reply.send(r);
+                }
+            }
+        }
+    }
+}
+
+/// One transaction: locks the jobs' rows in id order, reads them with their executions,
+/// applies each change in turn (a later change of a job sees the earlier one), writes the
+/// commits under the writer's rules and notifies the jobs that changed.
+async fn change_batch(pool: &PgPool, ops: &[ChangeOp]) -> Result<Vec<Changed>, StoreError> {
+    let mut w = PgWriter::new(pool.clone());
+    w.begin().await?;
+    let r = async {
+        let mut ids: Vec<&str> = ops.iter().map(|o| o.job_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let rows: Vec<JobRow> = sqlx::query_as(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE id = ANY($1) ORDER BY id FOR UPDATE"
+        ))
+        .bind(&ids)
+        .fetch_all(w.conn()?)
+        .await?;
+        let mut jobs: HashMap<String, StoredJob> = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let stored = row.into_stored()?;
+            jobs.insert(stored.state.job_id.clone(), stored);
+        }
+        let bodies: Vec<(String, String)> = sqlx::query_as(
+            "SELECT j.id, e.body FROM executions e JOIN jobs j ON j.seq = e.job_seq \
+             WHERE j.id = ANY($1) ORDER BY e.job_seq, e.ordinal",
+        )
+        .bind(&ids)
+        .fetch_all(w.conn()?)
+        .await?;
+        for (id, body) in bodies {
+            if let Some(j) = jobs.get_mut(&id) {
+                j.state.executions.push(parse(&body)?);
+            }
+        }
+        let mut commits = Vec::new();
+        let mut changed: Vec<String> = Vec::new();
+        let mut out = Vec::with_capacity(ops.len());
+        for op in ops {
+            let Some(job) = jobs.get_mut(&op.job_id) else {
+                out.push(None);
+                continue;
+            };
+            match (op.change)(job) {
+                Ok((commit, state)) => {
+                    if commit.job.is_some() || !commit.executions.is_empty() {
+                        changed.push(op.job_id.clone());
+                    }
+                    commits.push(commit);
+                    job.state = state.clone();
+                    out.push(Some(Ok(state)));
+                }
+                Err(e) => out.push(Some(Err(e))),
+            }
+        }
+        apply_commits(&mut w, commits).await?;
+        if !changed.is_empty() {
+            changed.sort_unstable();
+            changed.dedup();
+            sqlx::query("SELECT pg_notify($1, id) FROM UNNEST($2::text[]) AS ids(id)")
+                .bind(JOBS_CHANNEL)
+                .bind(&changed)
+                .execute(w.conn()?)
+                .await?;
+        }
+        Ok(out)
+    }
+    .await;
+    match r {
+        Ok(out) => {
+            w.commit().await?;
+            Ok(out)
+        }
+        Err(e) => {
+            w.rollback().await;
+            Err(e)
+        }
+    }
 }
