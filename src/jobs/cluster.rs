@@ -21,6 +21,8 @@ use crate::time;
 
 /// Jobs with waiting executions one claim looks at.
 const CLAIM_WINDOW: i64 = 32;
+/// Most executions one claim takes (one per free slot).
+const CLAIM_BATCH: usize = 8;
 /// How often jobs watched here are compared with the database, in case a notification
 /// was lost.
 const POLL_EVERY: Duration = Duration::from_secs(1);
@@ -328,7 +330,15 @@ impl Jobs {
                     None => return,
                 },
             };
-            match self.claim_one(permit, &engines).await {
+            // Every slot free now is offered in the same claim: one commit for all.
+            let mut permits = vec![permit];
+            while permits.len() < CLAIM_BATCH {
+                match self.inner.scheduler.try_slot() {
+                    Some(p) => permits.push(p),
+                    None => break,
+                }
+            }
+            match self.claim_some(permits, &engines).await {
                 Ok(true) => {
                     self.inner.claim_wake.notify_one();
                     continue;
@@ -345,8 +355,8 @@ impl Jobs {
     }
 
     /// Whether this node may take an execution of `p` now (selectors, distinct nodes,
-    /// free resources), and what it needs.
-    fn fits_here(&self, p: &PendingJob) -> Option<Capacity> {
+    /// free resources beyond what is `planned` for others), and what it needs.
+    fn fits_here(&self, p: &PendingJob, planned: &Capacity) -> Option<Capacity> {
         let node = &self.inner.node;
         let want: placement::Placement = serde_json::from_str(&p.placement).ok()?;
         if !placement::selectors_match(&want.node_selectors, node.labels()) {
@@ -360,27 +370,38 @@ impl Jobs {
                 return None;
             }
         }
-        node.has_free(&need).then_some(need)
+        node.has_free(&need.plus(planned)).then_some(need)
     }
 
-    async fn claim_one(
+    /// Claims up to one execution per permit; each claimed one runs with its permit.
+    /// Whether anything was claimed.
+    async fn claim_some(
         &self,
-        permit: OwnedSemaphorePermit,
+        mut permits: Vec<OwnedSemaphorePermit>,
         engines: &[String],
     ) -> Result<bool, JobError> {
         let node = self.inner.node.clone();
-        let execution_id = format!("e-{}", uuid::Uuid::new_v4());
         let now = time::now();
         let logs = &self.inner.logs;
         let capture = self.inner.settings.output_capture_bytes;
+        let mut planned = Capacity::default();
         let claimed = self
             .cluster()
             .claim(
                 &node.id,
                 engines,
                 CLAIM_WINDOW,
-                |p| self.fits_here(p).is_some(),
+                permits.len(),
+                // What the jobs chosen before need is counted against the free resources.
+                |p| match self.fits_here(p, &planned) {
+                    Some(need) => {
+                        planned = planned.plus(&need);
+                        true
+                    }
+                    None => false,
+                },
                 |stored| {
+                    let execution_id = format!("e-{}", uuid::Uuid::new_v4());
                     let (_, timeout_at) = super::runner::deadline(&stored.job, now);
                     let ev = Event::StartExecution {
                         execution_id: execution_id.clone(),
@@ -390,23 +411,42 @@ impl Jobs {
                     let t = state::apply(&stored.state, &stored.job.spec.deal, ev, now)?;
                     // The log opens before the execution becomes visible to other nodes.
                     let sink = logs.open(&stored.state.job_id, &execution_id, capture);
-                    let need = Capacity::of(&stored.job.spec.resources).unwrap_or_default();
                     Ok::<_, state::TransitionError>((
                         commit_of(&t),
-                        (stored.job, t.state, sink, need),
+                        (stored.job.clone(), t.state, sink, execution_id),
                     ))
                 },
             )
             .await?;
-        let (job, state, sink, need) = match claimed {
-            Some(Ok(x)) => x,
-            Some(Err(e)) => {
-                tracing::warn!(error = %e, "a claimed job could not start; it waits no more");
-                return Ok(true);
-            }
-            None => return Ok(false),
-        };
-        let reservation = node.reserve(need);
+        let any = !claimed.is_empty();
+        for c in claimed {
+            let (job, state, sink, execution_id) = match c {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!(error = %e, "a claimed job could not start; it waits no more");
+                    continue;
+                }
+            };
+            let Some(permit) = permits.pop() else { break };
+            self.start_claimed(job, state, sink, execution_id, permit, now)
+                .await;
+        }
+        Ok(any)
+    }
+
+    /// Runs an execution this node claimed: the job becomes live here (or its copy here is
+    /// brought up to date) and the execution runs under `permit`.
+    async fn start_claimed(
+        &self,
+        job: crate::model::Job,
+        state: JobState,
+        sink: crate::logs::LogSink,
+        execution_id: String,
+        permit: OwnedSemaphorePermit,
+        now: time::Time,
+    ) {
+        let need = Capacity::of(&job.spec.resources).unwrap_or_default();
+        let reservation = self.inner.node.reserve(need);
         let id = state.job_id.clone();
         let live = match self.live_job(&id) {
             Some(l) => l,
@@ -433,6 +473,5 @@ impl Jobs {
                 .await;
             drop(reservation);
         });
-        Ok(true)
     }
 }

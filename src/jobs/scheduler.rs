@@ -63,6 +63,11 @@ impl Scheduler {
         self.slots.clone().acquire_owned().await.ok()
     }
 
+    /// A free slot now, if there is one (outside the queue, as [`Scheduler::slot`]).
+    pub fn try_slot(&self) -> Option<OwnedSemaphorePermit> {
+        self.slots.clone().try_acquire_owned().ok()
+    }
+
     /// Executions running now.
     pub fn running(&self) -> usize {
         self.max - self.slots.available_permits()

@@ -342,13 +342,8 @@ async fn transaction<W: WriteTx>(conn: &mut W, work: &[Work]) -> Result<Vec<Answ
     }
 }
 
-/// Writes one commit inside a transaction the caller opened (a cluster's job-locked
-/// change), under the same rules as a batch of one.
-pub(super) async fn apply_commit<W: WriteTx>(conn: &mut W, c: Commit) -> Result<(), StoreError> {
-    apply_commits(conn, vec![c]).await
-}
-
-/// Writes commits inside a transaction the caller opened, under the batch rules.
+/// Writes commits inside a transaction the caller opened (a cluster's job-locked
+/// changes), under the batch rules.
 pub(super) async fn apply_commits<W: WriteTx>(
     conn: &mut W,
     commits: Vec<Commit>,

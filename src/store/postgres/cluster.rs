@@ -13,8 +13,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::write::PgWriter;
 use crate::model::JobState;
-use crate::store::rows::{parse, parse_all, JobRow, JOB_COLUMNS};
-use crate::store::writer::{apply_commit, apply_commits, Commit, WriteTx};
+use crate::store::rows::{parse, JobRow, JOB_COLUMNS};
+use crate::store::writer::{apply_commits, Commit, WriteTx};
 use crate::store::{StoreError, StoredJob};
 
 /// Carries the id of a job whose state changed.
@@ -252,25 +252,6 @@ impl PgCluster {
         .await?)
     }
 
-    /// Executions waiting for a node, summed over jobs.
-    pub async fn pending_executions(&self) -> Result<i64, StoreError> {
-        let n: Option<i64> =
-            sqlx::query_scalar("SELECT CAST(SUM(remaining) AS BIGINT) FROM pending")
-                .fetch_one(&self.pool)
-                .await?;
-        Ok(n.unwrap_or(0))
-    }
-
-    /// The versions of the given jobs (for the poll that backs up notifications).
-    pub async fn versions(&self, ids: &[String]) -> Result<Vec<(String, i64)>, StoreError> {
-        Ok(
-            sqlx::query_as("SELECT id, version FROM jobs WHERE id = ANY($1)")
-                .bind(ids)
-                .fetch_all(&self.pool)
-                .await?,
-        )
-    }
-
     /// What tells states of the given jobs apart: `(id, (version, executions, sum of
     /// the executions' versions))`.
     pub async fn fingerprints(
@@ -299,19 +280,21 @@ impl PgCluster {
         Ok(l)
     }
 
-    /// Claims one waiting execution: reads up to `window` jobs with executions waiting
-    /// for one of `engines`, in submit order, lets `choose` pick those this node can run,
-    /// locks the first of them no other node is claiming (`FOR UPDATE SKIP LOCKED`, one
-    /// row) and starts it with `f` under the job's row lock, in the same transaction.
-    /// `None` when nothing here fits.
+    /// Claims up to `max` waiting executions: reads up to `window` jobs with executions
+    /// waiting for one of `engines`, in submit order, lets `choose` pick those this node
+    /// can run, locks those no other node is claiming (`FOR UPDATE SKIP LOCKED`), then
+    /// their jobs' rows (in id order, as every change does) and starts one execution of
+    /// each with `f`, all in one transaction. Empty when nothing here fits.
+    #[allow(clippy::too_many_arguments)]
     pub async fn claim<T, E>(
         &self,
         node: &str,
         engines: &[String],
         window: i64,
+        max: usize,
         mut choose: impl FnMut(&PendingJob) -> bool,
-        f: impl FnOnce(StoredJob) -> Result<(Commit, T), E>,
-    ) -> Result<Option<Result<T, E>>, StoreError> {
+        mut f: impl FnMut(&StoredJob) -> Result<(Commit, T), E>,
+    ) -> Result<Vec<Result<T, E>>, StoreError> {
         let candidates: Vec<PendingJob> = sqlx::query_as(
             "SELECT p.job_seq, j.id AS job_id, p.engine, p.placement, j.state, p.remaining, \
              EXISTS (SELECT 1 FROM executions e WHERE e.job_seq = p.job_seq AND e.node_id = $1) AS mine \
@@ -334,107 +317,83 @@ impl PgCluster {
             .filter(|c| choose(c))
             .collect();
         if ended.is_empty() && chosen.is_empty() {
-            return Ok(None);
+            return Ok(Vec::new());
         }
         let mut w = PgWriter::new(self.pool.clone());
         w.begin().await?;
         let r = async {
-            if !ended.is_empty() {
-                // Jobs that ended before all their executions started wait no more.
-                sqlx::query(
-                    "DELETE FROM pending WHERE job_seq IN (SELECT job_seq FROM pending \
-                     WHERE job_seq = ANY($1) FOR UPDATE SKIP LOCKED)",
-                )
-                .bind(&ended)
-                .execute(w.conn()?)
-                .await?;
-            }
+            // Jobs that ended before all their executions started wait no more.
+            let mut done: Vec<i64> = ended.clone();
+            let mut taken: Vec<(&PendingJob, i32)> = Vec::new();
             for c in chosen {
+                if taken.len() >= max {
+                    break;
+                }
                 let remaining: Option<i32> = sqlx::query_scalar(
                     "SELECT remaining FROM pending WHERE job_seq = $1 FOR UPDATE SKIP LOCKED",
                 )
                 .bind(c.job_seq)
                 .fetch_optional(w.conn()?)
                 .await?;
-                // Another node is claiming it, or took its last execution.
-                let Some(remaining) = remaining else { continue };
-                let out = locked_change(&mut w, &c.job_id, f).await?;
-                // A job that refuses to start one more execution (it started all it runs)
-                // waits no more either.
-                let sql = if remaining <= 1 || !matches!(out, Some(Ok(_))) {
-                    "DELETE FROM pending WHERE job_seq = $1"
-                } else {
-                    "UPDATE pending SET remaining = remaining - 1 WHERE job_seq = $1"
-                };
-                sqlx::query(sql).bind(c.job_seq).execute(w.conn()?).await?;
-                return Ok(out);
+                // None: another node is claiming it, or took its last execution.
+                if let Some(remaining) = remaining {
+                    taken.push((c, remaining));
+                }
             }
-            Ok(None)
-        }
-        .await;
-        // What a refused start wrote (the job waits no more) is kept.
-        finish(w, r, true).await
-    }
-}
-
-/// Commits when `r` says to write (a refusal too, with `keep_refused`), rolls back
-/// otherwise.
-async fn finish<T, E>(
-    mut w: PgWriter,
-    r: Result<Option<Result<T, E>>, StoreError>,
-    keep_refused: bool,
-) -> Result<Option<Result<T, E>>, StoreError> {
-    match r {
-        Ok(Some(Err(e))) if !keep_refused => {
-            w.rollback().await;
-            Ok(Some(Err(e)))
-        }
-        Ok(out) => {
-            w.commit().await?;
-            Ok(out)
-        }
-        Err(e) => {
-            w.rollback().await;
-            Err(e)
-        }
-    }
-}
-
-/// Locks the job's row, reads it with its executions, applies `f` and writes its commit
-/// (and notifies the other nodes). `None` when no job has this id.
-async fn locked_change<T, E>(
-    w: &mut PgWriter,
-    job_id: &str,
-    f: impl FnOnce(StoredJob) -> Result<(Commit, T), E>,
-) -> Result<Option<Result<T, E>>, StoreError> {
-    let row: Option<JobRow> = sqlx::query_as(&format!(
-        "SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1 FOR UPDATE"
-    ))
-    .bind(job_id)
-    .fetch_optional(w.conn()?)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    let mut stored = row.into_stored()?;
-    let bodies: Vec<String> =
-        sqlx::query_scalar("SELECT body FROM executions WHERE job_seq = $1 ORDER BY ordinal")
-            .bind(stored.seq)
-            .fetch_all(w.conn()?)
-            .await?;
-    stored.state.executions = parse_all(&bodies)?;
-    let (commit, out) = match f(stored) {
-        Ok(x) => x,
-        Err(e) => return Ok(Some(Err(e))),
-    };
-    let changed = commit.job.is_some() || !commit.executions.is_empty();
-    apply_commit(w, commit).await?;
-    if changed {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(JOBS_CHANNEL)
-            .bind(job_id)
+            let ids: Vec<&str> = taken.iter().map(|(c, _)| c.job_id.as_str()).collect();
+            let mut jobs = lock_jobs(&mut w, &ids).await?;
+            let (mut commits, mut changed, mut less, mut out) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            for (c, remaining) in taken {
+                let started = match jobs.get_mut(&c.job_id) {
+                    Some(job) => match f(job) {
+                        Ok((commit, t)) => {
+                            commits.push(commit);
+                            changed.push(c.job_id.clone());
+                            out.push(Ok(t));
+                            true
+                        }
+                        Err(e) => {
+                            out.push(Err(e));
+                            false
+                        }
+                    },
+                    None => false,
+                };
+                // A job that refuses to start one more execution (it started all it
+                // runs) waits no more either.
+                if started && remaining > 1 {
+                    less.push(c.job_seq);
+                } else {
+                    done.push(c.job_seq);
+                }
+            }
+            sqlx::query(
+                "DELETE FROM pending WHERE job_seq IN (SELECT job_seq FROM pending \
+                 WHERE job_seq = ANY($1) FOR UPDATE SKIP LOCKED)",
+            )
+            .bind(&done)
             .execute(w.conn()?)
             .await?;
+            sqlx::query("UPDATE pending SET remaining = remaining - 1 WHERE job_seq = ANY($1)")
+                .bind(&less)
+                .execute(w.conn()?)
+                .await?;
+            write_and_notify(&mut w, commits, changed).await?;
+            Ok(out)
+        }
+        .await;
+        match r {
+            Ok(out) => {
+                w.commit().await?;
+                Ok(out)
+            }
+            Err(e) => {
+                w.rollback().await;
+                Err(e)
+            }
+        }
     }
-    Ok(Some(Ok(out)))
 }
 
 /// The batching task of job-locked changes: takes what waits (up to [`CHANGE_BATCH`]),
@@ -477,32 +436,8 @@ async fn change_batch(pool: &PgPool, ops: &[ChangeOp]) -> Result<Vec<Changed>, S
     let mut w = PgWriter::new(pool.clone());
     w.begin().await?;
     let r = async {
-        let mut ids: Vec<&str> = ops.iter().map(|o| o.job_id.as_str()).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let rows: Vec<JobRow> = sqlx::query_as(&format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE id = ANY($1) ORDER BY id FOR UPDATE"
-        ))
-        .bind(&ids)
-        .fetch_all(w.conn()?)
-        .await?;
-        let mut jobs: HashMap<String, StoredJob> = HashMap::with_capacity(rows.len());
-        for row in rows {
-            let stored = row.into_stored()?;
-            jobs.insert(stored.state.job_id.clone(), stored);
-        }
-        let bodies: Vec<(String, String)> = sqlx::query_as(
-            "SELECT j.id, e.body FROM executions e JOIN jobs j ON j.seq = e.job_seq \
-             WHERE j.id = ANY($1) ORDER BY e.job_seq, e.ordinal",
-        )
-        .bind(&ids)
-        .fetch_all(w.conn()?)
-        .await?;
-        for (id, body) in bodies {
-            if let Some(j) = jobs.get_mut(&id) {
-                j.state.executions.push(parse(&body)?);
-            }
-        }
+        let ids: Vec<&str> = ops.iter().map(|o| o.job_id.as_str()).collect();
+        let mut jobs = lock_jobs(&mut w, &ids).await?;
         let mut commits = Vec::new();
         let mut changed: Vec<String> = Vec::new();
         let mut out = Vec::with_capacity(ops.len());
@@ -523,16 +458,7 @@ async fn change_batch(pool: &PgPool, ops: &[ChangeOp]) -> Result<Vec<Changed>, S
                 Err(e) => out.push(Some(Err(e))),
             }
         }
-        apply_commits(&mut w, commits).await?;
-        if !changed.is_empty() {
-            changed.sort_unstable();
-            changed.dedup();
-            sqlx::query("SELECT pg_notify($1, id) FROM UNNEST($2::text[]) AS ids(id)")
-                .bind(JOBS_CHANNEL)
-                .bind(&changed)
-                .execute(w.conn()?)
-                .await?;
-        }
+        write_and_notify(&mut w, commits, changed).await?;
         Ok(out)
     }
     .await;
@@ -546,4 +472,62 @@ async fn change_batch(pool: &PgPool, ops: &[ChangeOp]) -> Result<Vec<Changed>, S
             Err(e)
         }
     }
+}
+
+/// Locks the rows of the jobs `ids` in id order (every multi-row lock here takes that
+/// order, so two transactions never wait on each other in a cycle) and reads them with
+/// their executions.
+async fn lock_jobs(
+    w: &mut PgWriter,
+    ids: &[&str],
+) -> Result<HashMap<String, StoredJob>, StoreError> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<JobRow> = sqlx::query_as(&format!(
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE id = ANY($1) ORDER BY id FOR UPDATE"
+    ))
+    .bind(&ids)
+    .fetch_all(w.conn()?)
+    .await?;
+    let mut jobs: HashMap<String, StoredJob> = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let stored = row.into_stored()?;
+        jobs.insert(stored.state.job_id.clone(), stored);
+    }
+    let bodies: Vec<(String, String)> = sqlx::query_as(
+        "SELECT j.id, e.body FROM executions e JOIN jobs j ON j.seq = e.job_seq \
+         WHERE j.id = ANY($1) ORDER BY e.job_seq, e.ordinal",
+    )
+    .bind(&ids)
+    .fetch_all(w.conn()?)
+    .await?;
+    for (id, body) in bodies {
+        if let Some(j) = jobs.get_mut(&id) {
+            j.state.executions.push(parse(&body)?);
+        }
+    }
+    Ok(jobs)
+}
+
+/// Writes the commits under the writer's rules and notifies the jobs that changed.
+async fn write_and_notify(
+    w: &mut PgWriter,
+    commits: Vec<Commit>,
+    mut changed: Vec<String>,
+) -> Result<(), StoreError> {
+    apply_commits(w, commits).await?;
+    if !changed.is_empty() {
+        changed.sort_unstable();
+        changed.dedup();
+        sqlx::query("SELECT pg_notify($1, id) FROM UNNEST($2::text[]) AS ids(id)")
+            .bind(JOBS_CHANNEL)
+            .bind(&changed)
+            .execute(w.conn()?)
+            .await?;
+    }
+    Ok(())
 }
