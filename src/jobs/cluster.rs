@@ -317,9 +317,9 @@ impl Jobs {
         }
     }
 
-    /// Takes a free slot, then the oldest waiting execution this node can run; sleeps
-    /// until work may be waiting (a notification or a poll) when none fits. A claim
-    /// wakes another claimer, so a burst of work is taken by all of them.
+    /// Waits for a free slot, takes every other free one too, and claims up to one
+    /// waiting execution per slot; sleeps until work may be waiting (a notification or a
+    /// poll) when none fits. A claim wakes another claimer, so a burst is shared out.
     async fn claimer(self) {
         let engines = self.inner.node.engines();
         loop {
