@@ -227,8 +227,8 @@ impl Jobs {
         }
         let mut spec = req.spec;
         validate::spec(&spec).map_err(JobError::Invalid)?;
-        // In a cluster another node may run an engine this one lacks; that node checks
-        // the engine's part of the spec when it claims the execution.
+        // In a cluster another node may run an engine this one lacks; a spec that engine
+        // cannot run then fails its execution there, with the engine's reason.
         let local_engine = spec
             .engine
             .is_some_and(|e| self.inner.engines.get(e).is_some());
