@@ -114,10 +114,12 @@ async fn sigterm_refuses_new_requests_with_503_and_closes_the_database_cleanly()
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let signer = Signer::generate_ed25519();
+    // The stubborn job keeps the shutdown busy for the 5 s kill grace: long enough that a
+    // loaded machine still sends requests inside it.
     let flags = [
         "--allow-exec",
         "--kill-grace-secs",
-        "2",
+        "5",
         "--shutdown-grace-secs",
         "10",
     ];
