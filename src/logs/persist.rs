@@ -1,8 +1,9 @@
 //! The persister: one task per hub that takes sealed chunks from every execution log,
 //! encodes them and writes them to SQLite in batches (many chunks per writer op, and the
 //! writer group-commits ops). Once a batch is committed it tells each log which seqs are
-//! durable, and removes ended logs from the hub. A failed write is logged and the range
-//! given up on: readers then see a Gap for it, never a silent hole.
+//! durable, and removes ended logs from the hub. A write the database cannot take now is
+//! retried for a while; a failed write is then logged and the range given up on: readers
+//! see a Gap for it, never a silent hole.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,8 +19,10 @@ use crate::store::{LogChunkRow, Store, StoreError};
 /// to a few MB keeps the writer's transactions short for the job commits they share).
 const MAX_BATCH: usize = 8;
 
-/// Wait before the one retry of a failed batch.
+/// Wait before the first retry of a failed batch (doubling, up to 2 s, between retries).
 const RETRY_AFTER: std::time::Duration = std::time::Duration::from_millis(200);
+/// How long a batch the database cannot take is retried before its range is given up.
+const RETRY_FOR: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Work for the persister.
 #[derive(Debug)]
@@ -103,11 +106,16 @@ pub(super) async fn run(mut rx: mpsc::UnboundedReceiver<PersistMsg>, store: Stor
                 .collect();
             let rows = Arc::new(rows);
             let mut result = store.append_log_chunks(rows.clone()).await;
-            if matches!(&result, Err(e) if e.is_unavailable() && !matches!(e, StoreError::WriterGone))
+            // A busy or unreachable database: try again for a while (a PostgreSQL outage
+            // of a few seconds loses no log line) before giving up on the range.
+            let until = tokio::time::Instant::now() + RETRY_FOR;
+            let mut wait = RETRY_AFTER;
+            while matches!(&result, Err(e) if e.is_unavailable() && !matches!(e, StoreError::WriterGone))
+                && tokio::time::Instant::now() < until
             {
-                // A busy or briefly failing database: one more try before giving up.
-                tokio::time::sleep(RETRY_AFTER).await;
-                result = store.append_log_chunks(rows).await;
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(std::time::Duration::from_secs(2));
+                result = store.append_log_chunks(rows.clone()).await;
             }
             if let Err(e) = result {
                 tracing::error!(error = %e, chunks = ?summary, "persisting log chunks failed; readers will see a gap");
