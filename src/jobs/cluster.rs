@@ -87,16 +87,23 @@ impl Jobs {
         Ok(node.members_now(self.inner.scheduler.running()))
     }
 
+    /// The job live here, or a copy of it from the database to change (not registered).
+    async fn live_or_stored(&self, id: &str) -> Result<Option<Arc<LiveJob>>, JobError> {
+        if let Some(live) = self.live_job(id) {
+            return Ok(Some(live));
+        }
+        Ok(self
+            .inner
+            .store
+            .job(id)
+            .await?
+            .map(|s| LiveJob::new(Arc::new(s.job), s.state)))
+    }
+
     /// Fails the executions `node` was running of job `id`, with `reason`.
     async fn node_lost(&self, id: &str, node: &str, reason: &str) -> Result<(), JobError> {
-        let live = match self.live_job(id) {
-            Some(l) => l,
-            None => {
-                let Some(stored) = self.inner.store.job(id).await? else {
-                    return Ok(());
-                };
-                LiveJob::new(Arc::new(stored.job), stored.state)
-            }
+        let Some(live) = self.live_or_stored(id).await? else {
+            return Ok(());
         };
         let ev = Event::Lost {
             node_id: node.to_owned(),
@@ -217,12 +224,9 @@ impl Jobs {
         let before = time::to_nanos(time::now())
             - i64::try_from(QUEUED_AFTER.as_nanos()).unwrap_or(i64::MAX);
         for id in c.waiting_new(before, 100).await? {
-            let Some(stored) = self.inner.store.job(&id).await? else {
+            let Some(live) = self.live_or_stored(&id).await? else {
                 continue;
             };
-            let live = self
-                .live_job(&id)
-                .unwrap_or_else(|| LiveJob::new(Arc::new(stored.job), stored.state));
             // Another node may have queued or started it meanwhile.
             let _ = self.transition(&live, Event::Queue).await;
         }

@@ -383,16 +383,7 @@ impl PgCluster {
             Ok(out)
         }
         .await;
-        match r {
-            Ok(out) => {
-                w.commit().await?;
-                Ok(out)
-            }
-            Err(e) => {
-                w.rollback().await;
-                Err(e)
-            }
-        }
+        end(w, r).await
     }
 }
 
@@ -462,6 +453,11 @@ async fn change_batch(pool: &PgPool, ops: &[ChangeOp]) -> Result<Vec<Changed>, S
         Ok(out)
     }
     .await;
+    end(w, r).await
+}
+
+/// Commits what `r` wrote, or rolls it back when it failed.
+async fn end<T>(mut w: PgWriter, r: Result<T, StoreError>) -> Result<T, StoreError> {
     match r {
         Ok(out) => {
             w.commit().await?;
