@@ -32,7 +32,7 @@ CMD ["serve"]
 FROM runtime-base AS prebuilt
 # `Dockerfile` always matches, so the COPY is valid when the context has no ./hake (a
 # default build with the legacy builder passes through this stage too).
-COPY Dockerfile hak[e] /usr/local/bin/
+COPY Dockerfile hak[e] hake-sandbo[x] /usr/local/bin/
 RUN rm /usr/local/bin/Dockerfile
 USER hake
 
@@ -41,9 +41,9 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src src
 COPY migrations migrations
-RUN cargo build --release --locked --bin hake \
- && cp target/release/hake /usr/local/bin/hake
+RUN cargo build --release --locked --bin hake --bin hake-sandbox \
+ && cp target/release/hake target/release/hake-sandbox /usr/local/bin/
 
 FROM runtime-base AS runtime
-COPY --from=build /usr/local/bin/hake /usr/local/bin/hake
+COPY --from=build /usr/local/bin/hake /usr/local/bin/hake-sandbox /usr/local/bin/
 USER hake

@@ -89,22 +89,47 @@ stop_server() {
     fi
 }
 
+# Runs hake-bench; prints its report lines and keeps its JSON line (tagged with the
+# store) for the summary of ratios at the end.
+STORE=sqlite
+RESULTS=$WORK/results.jsonl
+bench() {
+    "$BENCH" "$@" | while IFS= read -r line; do
+        case "$line" in
+        '{'*) printf '%s\n' "$line" | python3 -c 'import json,sys; v=json.load(sys.stdin); v["store"]=sys.argv[1]; print(json.dumps(v))' "$STORE" >>"$RESULTS" ;;
+        *) printf '%s\n' "$line" ;;
+        esac
+    done
+}
+
+# The process-spawn ceiling of this machine: `true` 4,000 times, 8 at a time (hake's slots).
+spawn_ceiling() {
+    local t0 t1
+    t0=$(date +%s.%N)
+    seq 4000 | xargs -P8 -n1 true
+    t1=$(date +%s.%N)
+    python3 -c "import json,sys; s=$t1-$t0; print(f'spawn ceiling: 4000 x true, 8 at a time (xargs -P8): {4000/s:.0f} processes/s'); open(sys.argv[1],'a').write(json.dumps({'bench':'spawn','per_s':round(4000/s),'store':sys.argv[2]})+'\n')" "$RESULTS" "$STORE"
+}
+
 echo "# $(date -u +%FT%TZ) $(git rev-parse --short HEAD) on $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 
 "$BENCH" echo-server --listen 127.0.0.1:1241 >/dev/null &
 ECHO_PID=$!
 sleep 0.5
-"$BENCH" echo --url http://127.0.0.1:1241 --concurrency 64 --seconds 10 | grep -v '^{'
+bench echo --url http://127.0.0.1:1241 --concurrency 64 --seconds 10
 kill "$ECHO_PID"
 
 [ -n "$ONLY" ] && echo "## SQLite"
 start_server
-"$BENCH" submit --url "$URL" --concurrency 64 --seconds 10 | grep -v '^{'
+bench livez --url "$URL" --concurrency 64 --seconds 10
+bench submit --url "$URL" --concurrency 64 --seconds 10
 start_server
-"$BENCH" states --url "$URL" --concurrency 64 --seconds 10 | grep -v '^{'
+bench livez --url "$URL" --concurrency 64 --seconds 10
+bench states --url "$URL" --concurrency 64 --seconds 10
 start_server
-"$BENCH" trivial --url "$URL" --jobs 2000 --concurrency 64 | grep -v '^{'
-"$BENCH" trivial --url "$URL" --jobs 1000 --concurrency 1 | grep -v '^{'
+spawn_ceiling
+bench trivial --url "$URL" --jobs 2000 --concurrency 64
+bench trivial --url "$URL" --jobs 1000 --concurrency 1
 
 if [ -z "$ONLY" ] && [ -x "${PUEUE:-/tmp/pueue/bin}/pueued" ]; then
     P=${PUEUE:-/tmp/pueue/bin}
@@ -125,31 +150,38 @@ fi
 
 if [ -z "$ONLY" ]; then
     start_server
-    "$BENCH" logs --url "$URL" --rate 10000 --seconds 5 --followers 100 --server-pid "$SERVER_PID" | grep -v '^{'
+    bench logs --url "$URL" --rate 10000 --seconds 5 --followers 100 --server-pid "$SERVER_PID"
 fi
 start_server
-"$BENCH" catchup --url "$URL" --mb 100 | grep -v '^{'
+bench catchup --url "$URL" --mb 100
 if [ -z "$ONLY" ]; then
     start_server
-    "$BENCH" rss --url "$URL" --server-pid "$SERVER_PID" --jobs 10000 --followers 1000 | grep -v '^{'
+    bench rss --url "$URL" --server-pid "$SERVER_PID" --jobs 100000 --followers 5000
 fi
 
 if [ "${PG:-1}" != 0 ] && [ -n "$PG_BIN" ]; then
     echo "## PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') (fsync on)"
+    STORE=postgres
     start_postgres
     start_server_pg
-    "$BENCH" submit --url "$URL" --concurrency 64 --seconds 10 | grep -v '^{'
+    bench livez --url "$URL" --concurrency 64 --seconds 10
+    bench submit --url "$URL" --concurrency 64 --seconds 10
     start_server_pg
-    "$BENCH" states --url "$URL" --concurrency 64 --seconds 10 | grep -v '^{'
+    bench livez --url "$URL" --concurrency 64 --seconds 10
+    bench states --url "$URL" --concurrency 64 --seconds 10
     start_server_pg
-    "$BENCH" trivial --url "$URL" --jobs 2000 --concurrency 64 | grep -v '^{'
+    spawn_ceiling
+    bench trivial --url "$URL" --jobs 2000 --concurrency 64
     start_server_pg
-    "$BENCH" catchup --url "$URL" --mb 100 | grep -v '^{'
+    bench catchup --url "$URL" --mb 100
     stop_server
     stop_postgres
 fi
 
 if [ -z "$ONLY" ] && [ -n "${SOAK_MINUTES:-}" ]; then
     start_server
-    "$BENCH" soak --url "$URL" --server-pid "$SERVER_PID" --minutes "$SOAK_MINUTES" | grep -v '^{'
+    bench soak --url "$URL" --server-pid "$SERVER_PID" --minutes "$SOAK_MINUTES"
 fi
+
+echo "## Ratios (figure / its ceiling in this round) and the targets of issue #16"
+python3 scripts/bench-summary.py "$RESULTS"

@@ -41,6 +41,15 @@ if command -v objcopy >/dev/null 2>&1; then
 else
     cp "$PREBUILT" "$CTX/hake"
 fi
+# The Exec engine's small helper, when it was built beside the binary.
+SANDBOX="$(dirname "$PREBUILT")/hake-sandbox"
+if [ -x "$SANDBOX" ]; then
+    if command -v objcopy >/dev/null 2>&1; then
+        objcopy --strip-debug "$SANDBOX" "$CTX/hake-sandbox"
+    else
+        cp "$SANDBOX" "$CTX/hake-sandbox"
+    fi
+fi
 docker build "${ARGS[@]}" --target prebuilt --tag "$TAG" "$CTX"
 docker run --rm --entrypoint hake "$TAG" --version >/dev/null \
     || { echo "build-image: the image's hake does not run" >&2; exit 1; }

@@ -124,10 +124,15 @@ impl Executor for ExecEngine {
                 tracing::warn!(execution = %ctx.execution_id, "output pump did not finish");
             }
         }
-        if let Some(why) = sandbox::take_report(&report).await {
-            anyhow::bail!("{why}");
+        let code = exit_code(status);
+        // The helper writes its report only when it cannot start the program, and then
+        // exits with this code.
+        if code == sandbox::helper::CANNOT_START {
+            if let Some(why) = sandbox::take_report(&report).await {
+                anyhow::bail!("{why}");
+            }
         }
-        Ok(exit_code(status))
+        Ok(code)
     }
 }
 

@@ -145,6 +145,26 @@ pub struct Commit {
     pub nonce: Option<NewNonce>,
 }
 
+impl Commit {
+    /// This change followed by `next` of the same job, as one: the job row and each
+    /// execution as `next` left them, the history of both in order.
+    pub fn then(mut self, next: Commit) -> Commit {
+        debug_assert_eq!(self.job_id, next.job_id);
+        if next.job.is_some() {
+            self.job = next.job;
+        }
+        for row in next.executions {
+            match self.executions.iter_mut().find(|e| e.id == row.id) {
+                Some(e) => *e = row,
+                None => self.executions.push(row),
+            }
+        }
+        self.history.extend(next.history);
+        self.nonce = next.nonce.or(self.nonce);
+        self
+    }
+}
+
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
 /// A write for the writer task, with the channel its answer goes to.
@@ -523,4 +543,76 @@ async fn apply<W: WriteTx>(conn: &mut W, work: &[Work]) -> Result<Vec<Answer>, S
             })
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(state: &str, version: i64) -> JobRowUpdate {
+        JobRowUpdate {
+            state: state.into(),
+            version,
+            update_time: version,
+            timeout_at: None,
+        }
+    }
+
+    fn exec(id: &str, state: &str) -> ExecutionRow {
+        ExecutionRow {
+            id: id.into(),
+            ordinal: 0,
+            state: state.into(),
+            version: 1,
+            body: String::new(),
+            node_id: "n".into(),
+        }
+    }
+
+    fn history(body: &str) -> HistoryRow {
+        HistoryRow {
+            level: "JobLevel".into(),
+            time: 0,
+            body: body.into(),
+        }
+    }
+
+    #[test]
+    fn commits_joined_keep_the_last_rows_and_every_history_record_in_order() {
+        let first = Commit {
+            job_id: "j".into(),
+            job: Some(row("InProgress", 2)),
+            executions: vec![exec("e-1", "Running")],
+            history: vec![history("a"), history("b")],
+            nonce: None,
+        };
+        let second = Commit {
+            job_id: "j".into(),
+            job: Some(row("Completed", 3)),
+            executions: vec![exec("e-1", "Completed"), exec("e-2", "New")],
+            history: vec![history("c")],
+            nonce: None,
+        };
+        let both = first.then(second);
+        assert_eq!(both.job.as_ref().map(|j| j.version), Some(3));
+        let execs: Vec<_> = both
+            .executions
+            .iter()
+            .map(|e| (e.id.as_str(), e.state.as_str()))
+            .collect();
+        assert_eq!(execs, [("e-1", "Completed"), ("e-2", "New")]);
+        let bodies: Vec<_> = both.history.iter().map(|h| h.body.as_str()).collect();
+        assert_eq!(bodies, ["a", "b", "c"]);
+
+        let unchanged_job = Commit {
+            job_id: "j".into(),
+            job: Some(row("InProgress", 2)),
+            ..Default::default()
+        }
+        .then(Commit {
+            job_id: "j".into(),
+            ..Default::default()
+        });
+        assert_eq!(unchanged_job.job.map(|j| j.version), Some(2));
+    }
 }

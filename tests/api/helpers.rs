@@ -47,8 +47,9 @@ pub async fn spawn_as(signer: Signer, f: impl FnOnce(&mut ServeConfig)) -> TestA
     config.shutdown_grace_secs = 5;
     config.kill_grace_secs = 2;
     config.database_url = crate::testdb::database_url_for(&config.data_dir);
-    // The server runs in this process: its Exec helper is the real hake binary.
-    config.exec_helper = Some(env!("CARGO_BIN_EXE_hake").into());
+    // The server runs in this process: its Exec helper is the real `hake-sandbox` (the
+    // sandbox tests also run jobs through `hake sandbox-exec`).
+    config.exec_helper = Some(env!("CARGO_BIN_EXE_hake-sandbox").into());
     f(&mut config);
     start(config, dir, signer).await
 }

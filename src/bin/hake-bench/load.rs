@@ -35,7 +35,8 @@ pub(crate) struct Outcome {
     secs: f64,
 }
 
-/// Runs `load.concurrency` workers that POST `bodies[i % n]` to `path`.
+/// Runs `load.concurrency` workers that POST `bodies[i % n]` to `path` (GET it when
+/// `bodies` is empty).
 pub(crate) async fn closed_loop(load: &Load, path: &str, bodies: Vec<String>) -> Outcome {
     let http = client(load.concurrency);
     let url = format!("{}{path}", load.url.trim_end_matches('/'));
@@ -57,16 +58,17 @@ pub(crate) async fn closed_loop(load: &Load, path: &str, bodies: Vec<String>) ->
             let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
             let mut i = w;
             while !stop.load(Ordering::Relaxed) {
-                let body = bodies[i % bodies.len()].clone();
-                i += 1;
+                let req = if bodies.is_empty() {
+                    http.get(&url)
+                } else {
+                    let body = bodies[i % bodies.len()].clone();
+                    i += 1;
+                    http.post(&url)
+                        .header("content-type", "application/json")
+                        .body(body)
+                };
                 let t = Instant::now();
-                let ok = match http
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await
-                {
+                let ok = match req.send().await {
                     Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
                     Err(_) => false,
                 };
@@ -268,7 +270,7 @@ pub(crate) async fn trivial(url: &str, jobs: usize, concurrency: usize) -> anyho
     }
     println!(
         "{}",
-        json!({"bench": "trivial", "jobs_per_s": (hist.len() as f64 / secs).round(), "jobs": hist.len(),
+        json!({"bench": "trivial", "concurrency": concurrency, "jobs_per_s": (hist.len() as f64 / secs).round(), "jobs": hist.len(),
                "seconds": secs, "p50_ms": ms(0.5), "p99_ms": ms(0.99), "failed": failed})
     );
     Ok(())

@@ -47,6 +47,9 @@ enum Mode {
     Submit(Load),
     /// Unsigned `states` of one job.
     States(Load),
+    /// `GET /livez` of the server under test: its own HTTP ceiling, the comparison point
+    /// of `submit` and `states`.
+    Livez(Load),
     /// A bare axum JSON echo server (the HTTP ceiling of the same stack).
     EchoServer {
         /// Listen address.
@@ -222,6 +225,10 @@ async fn main() -> anyhow::Result<()> {
             )
             .await;
             report("states", &load, &o);
+        }
+        Mode::Livez(load) => {
+            let o = closed_loop(&load, "/livez", Vec::new()).await;
+            report("livez", &load, &o);
         }
         Mode::EchoServer { listen } => echo_server(&listen).await?,
         Mode::Echo(load) => {
