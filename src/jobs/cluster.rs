@@ -20,7 +20,7 @@ use crate::store::StoreError;
 use crate::time;
 
 /// Jobs with waiting executions one claim looks at.
-const CLAIM_WINDOW: i64 = 32;
+const CLAIM_WINDOW: u16 = 32;
 /// Most executions one claim takes (one per free slot).
 const CLAIM_BATCH: usize = 8;
 /// How often jobs watched here are compared with the database, in case a notification

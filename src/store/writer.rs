@@ -275,6 +275,18 @@ pub(super) trait WriteTx: Send + 'static {
     async fn insert_chunks(&mut self, rows: &[LogChunkRow]) -> Result<(), StoreError>;
     /// Deletes nonces that expired before `now`; returns how many.
     async fn expire_nonces(&mut self, now: i64) -> Result<u64, StoreError>;
+    /// Writes a batch of nothing but new jobs in one atomic, durable step, when this
+    /// database can: each job whose nonce is new (or that has none) with its nonce and
+    /// history, a nonce used twice in the batch going to the first. Answers, per job in
+    /// order, whether it was written (`false`: its nonce was used before, and nothing of
+    /// it was written). `None` when the database has no such step; the batch then takes
+    /// the general path.
+    async fn insert_new_jobs(
+        &mut self,
+        _jobs: &[&NewJob],
+    ) -> Option<Result<Vec<bool>, StoreError>> {
+        None
+    }
     /// Closes the connection(s).
     async fn close(self);
 }
@@ -322,6 +334,51 @@ async fn run<W: WriteTx>(mut conn: W, mut rx: mpsc::Receiver<Op>, max_batch: usi
 }
 
 async fn write_batch<W: WriteTx>(conn: &mut W, work: Vec<Work>, replies: Vec<ReplyTo>) {
+    let inserts: Vec<&NewJob> = work
+        .iter()
+        .filter_map(|w| match w {
+            Work::Insert(j) => Some(&**j),
+            _ => None,
+        })
+        .collect();
+    if inserts.len() == work.len() {
+        // Submits alone: one step where the database has one. The jobs whose nonce was
+        // used before take the general path, which answers their repeat or refusal.
+        match conn.insert_new_jobs(&inserts).await {
+            Some(Ok(written)) => {
+                let (mut rest, mut rest_replies) = (Vec::new(), Vec::new());
+                for ((w, r), ok) in work.into_iter().zip(replies).zip(written) {
+                    if ok {
+                        r.send(Ok(Answer::Inserted(Inserted::Created)));
+                    } else {
+                        rest.push(w);
+                        rest_replies.push(r);
+                    }
+                }
+                if !rest.is_empty() {
+                    write_batch_in_transaction(conn, rest, rest_replies).await;
+                }
+                return;
+            }
+            Some(Err(e)) if e.is_unavailable() => {
+                replies
+                    .into_iter()
+                    .for_each(|r| r.send(Err(e.clone_shallow())));
+                return;
+            }
+            // Nothing was written; the general path says which op failed and why.
+            Some(Err(e)) => tracing::debug!(error = %e, "one-step submit batch failed"),
+            None => {}
+        }
+    }
+    write_batch_in_transaction(conn, work, replies).await;
+}
+
+async fn write_batch_in_transaction<W: WriteTx>(
+    conn: &mut W,
+    work: Vec<Work>,
+    replies: Vec<ReplyTo>,
+) {
     match transaction(conn, &work).await {
         Ok(answers) => {
             for (r, a) in replies.into_iter().zip(answers) {

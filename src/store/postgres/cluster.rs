@@ -11,6 +11,7 @@ use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 
+use super::notify::Notifier;
 use super::write::PgWriter;
 use crate::model::JobState;
 use crate::store::rows::{parse, JobRow, JOB_COLUMNS};
@@ -83,6 +84,8 @@ const CHANGE_BATCH: usize = 64;
 #[derive(Debug, Clone)]
 pub struct PgCluster {
     pool: PgPool,
+    /// Sends what committed changes announce to the other nodes.
+    notifier: Notifier,
     /// Job-locked changes for the batching task; each carries its reply channel.
     changes: mpsc::Sender<ChangeOp>,
 }
@@ -100,10 +103,14 @@ fn secs(d: Duration) -> f64 {
 }
 
 impl PgCluster {
-    pub(in crate::store) fn new(pool: PgPool) -> Self {
+    pub(in crate::store) fn new(pool: PgPool, notifier: Notifier) -> Self {
         let (changes, rx) = mpsc::channel(CHANGE_BATCH * 4);
-        tokio::spawn(run_changes(pool.clone(), rx));
-        Self { pool, changes }
+        tokio::spawn(run_changes(pool.clone(), notifier.clone(), rx));
+        Self {
+            pool,
+            notifier,
+            changes,
+        }
     }
 
     /// Changes a job under its row lock. Changes waiting together are made in one
@@ -240,14 +247,15 @@ impl PgCluster {
     pub async fn waiting_new(
         &self,
         created_before: i64,
-        limit: i64,
+        limit: u16,
     ) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT j.id FROM pending p JOIN jobs j ON j.seq = p.job_seq \
-             WHERE j.state = 'New' AND j.created_at < $1 ORDER BY p.job_seq LIMIT $2",
-        )
+        // Walks `pending` in submit order and looks each job up (see `claim` on plans).
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT j.id FROM pending p \
+             CROSS JOIN LATERAL (SELECT id, state, created_at FROM jobs WHERE seq = p.job_seq) j \
+             WHERE j.state = 'New' AND j.created_at < $1 ORDER BY p.job_seq LIMIT {limit}"
+        ))
         .bind(created_before)
-        .bind(limit)
         .fetch_all(&self.pool)
         .await?)
     }
@@ -290,20 +298,28 @@ impl PgCluster {
         &self,
         node: &str,
         engines: &[String],
-        window: i64,
+        window: u16,
         max: usize,
         mut choose: impl FnMut(&PendingJob) -> bool,
         mut f: impl FnMut(&StoredJob) -> Result<(Commit, T), E>,
     ) -> Result<Vec<Result<T, E>>, StoreError> {
-        let candidates: Vec<PendingJob> = sqlx::query_as(
+        // The window is read from `pending` alone and only then joined to its jobs, and
+        // its size is a literal: with a parameter, the generic plan PostgreSQL settles on
+        // after a few claims expects a tenth of the table and hashes all of `jobs`; with a
+        // plain join it walks `jobs` from the oldest, finished ones included. `mine` is a
+        // scalar subquery, one index probe per candidate (as EXISTS it may be hashed over
+        // all executions).
+        let candidates: Vec<PendingJob> = sqlx::query_as(&format!(
             "SELECT p.job_seq, j.id AS job_id, p.engine, p.placement, j.state, p.remaining, \
-             EXISTS (SELECT 1 FROM executions e WHERE e.job_seq = p.job_seq AND e.node_id = $1) AS mine \
-             FROM pending p JOIN jobs j ON j.seq = p.job_seq \
-             WHERE p.engine = ANY($2) ORDER BY p.job_seq LIMIT $3",
-        )
+             COALESCE((SELECT true FROM executions e WHERE e.job_seq = p.job_seq \
+               AND e.node_id = $1 LIMIT 1), false) AS mine \
+             FROM (SELECT job_seq, engine, placement, remaining FROM pending \
+               WHERE engine = ANY($2) ORDER BY job_seq LIMIT {window}) p \
+             CROSS JOIN LATERAL (SELECT id, state FROM jobs WHERE seq = p.job_seq) j \
+             ORDER BY p.job_seq"
+        ))
         .bind(node)
         .bind(engines)
-        .bind(window)
         .fetch_all(&self.pool)
         .await?;
         let ended: Vec<i64> = candidates
@@ -319,27 +335,32 @@ impl PgCluster {
         if ended.is_empty() && chosen.is_empty() {
             return Ok(Vec::new());
         }
-        let mut w = PgWriter::new(self.pool.clone());
+        let mut w = PgWriter::new(self.pool.clone(), self.notifier.clone());
         w.begin().await?;
         let r = async {
             // Jobs that ended before all their executions started wait no more.
             let mut done: Vec<i64> = ended.clone();
-            let mut taken: Vec<(&PendingJob, i32)> = Vec::new();
-            for c in chosen {
-                if taken.len() >= max {
-                    break;
-                }
-                let remaining: Option<i32> = sqlx::query_scalar(
-                    "SELECT remaining FROM pending WHERE job_seq = $1 FOR UPDATE SKIP LOCKED",
+            // The first `max` chosen ones no other node is claiming, in submit order; one
+            // missing was taken by another node or had its last execution started.
+            let seqs: Vec<i64> = chosen.iter().map(|c| c.job_seq).collect();
+            let locked: HashMap<i64, i32> = if seqs.is_empty() {
+                HashMap::new()
+            } else {
+                sqlx::query_as(
+                    "SELECT job_seq, remaining FROM pending WHERE job_seq = ANY($1) \
+                 ORDER BY job_seq LIMIT $2 FOR UPDATE SKIP LOCKED",
                 )
-                .bind(c.job_seq)
-                .fetch_optional(w.conn()?)
-                .await?;
-                // None: another node is claiming it, or took its last execution.
-                if let Some(remaining) = remaining {
-                    taken.push((c, remaining));
-                }
-            }
+                .bind(&seqs)
+                .bind(i64::try_from(max).unwrap_or(i64::MAX))
+                .fetch_all(w.conn()?)
+                .await?
+                .into_iter()
+                .collect()
+            };
+            let taken: Vec<(&PendingJob, i32)> = chosen
+                .into_iter()
+                .filter_map(|c| locked.get(&c.job_seq).map(|r| (c, *r)))
+                .collect();
             let ids: Vec<&str> = taken.iter().map(|(c, _)| c.job_id.as_str()).collect();
             let mut jobs = lock_jobs(&mut w, &ids).await?;
             let (mut commits, mut changed, mut less, mut out) =
@@ -368,17 +389,21 @@ impl PgCluster {
                     done.push(c.job_seq);
                 }
             }
-            sqlx::query(
-                "DELETE FROM pending WHERE job_seq IN (SELECT job_seq FROM pending \
-                 WHERE job_seq = ANY($1) FOR UPDATE SKIP LOCKED)",
-            )
-            .bind(&done)
-            .execute(w.conn()?)
-            .await?;
-            sqlx::query("UPDATE pending SET remaining = remaining - 1 WHERE job_seq = ANY($1)")
-                .bind(&less)
+            if !done.is_empty() {
+                sqlx::query(
+                    "DELETE FROM pending WHERE job_seq IN (SELECT job_seq FROM pending \
+                     WHERE job_seq = ANY($1) FOR UPDATE SKIP LOCKED)",
+                )
+                .bind(&done)
                 .execute(w.conn()?)
                 .await?;
+            }
+            if !less.is_empty() {
+                sqlx::query("UPDATE pending SET remaining = remaining - 1 WHERE job_seq = ANY($1)")
+                    .bind(&less)
+                    .execute(w.conn()?)
+                    .await?;
+            }
             write_and_notify(&mut w, commits, changed).await?;
             Ok(out)
         }
@@ -390,14 +415,14 @@ impl PgCluster {
 /// The batching task of job-locked changes: takes what waits (up to [`CHANGE_BATCH`]),
 /// applies it in one transaction, and replays each change alone when the batch fails
 /// for another reason than an unreachable database.
-async fn run_changes(pool: PgPool, mut rx: mpsc::Receiver<ChangeOp>) {
+async fn run_changes(pool: PgPool, notifier: Notifier, mut rx: mpsc::Receiver<ChangeOp>) {
     let mut ops = Vec::with_capacity(CHANGE_BATCH);
     loop {
         if rx.recv_many(&mut ops, CHANGE_BATCH).await == 0 {
             return;
         }
         let batch: Vec<ChangeOp> = std::mem::take(&mut ops);
-        match change_batch(&pool, &batch).await {
+        match change_batch(&pool, &notifier, &batch).await {
             Ok(results) => {
                 for (op, r) in batch.into_iter().zip(results) {
                     let _ = op.reply.send(Ok(r));
@@ -412,7 +437,9 @@ async fn run_changes(pool: PgPool, mut rx: mpsc::Receiver<ChangeOp>) {
                 tracing::debug!(error = %e, ops = batch.len(), "change batch failed; replaying its changes one by one");
                 for op in batch {
                     let one = std::slice::from_ref(&op);
-                    let r = change_batch(&pool, one).await.map(|mut v| v.remove(0));
+                    let r = change_batch(&pool, &notifier, one)
+                        .await
+                        .map(|mut v| v.remove(0));
                     let _ = op.reply.send(r);
                 }
             }
@@ -423,8 +450,12 @@ async fn run_changes(pool: PgPool, mut rx: mpsc::Receiver<ChangeOp>) {
 /// One transaction: locks the jobs' rows in id order, reads them with their executions,
 /// applies each change in turn (a later change of a job sees the earlier one), writes the
 /// commits under the writer's rules and notifies the jobs that changed.
-async fn change_batch(pool: &PgPool, ops: &[ChangeOp]) -> Result<Vec<Changed>, StoreError> {
-    let mut w = PgWriter::new(pool.clone());
+async fn change_batch(
+    pool: &PgPool,
+    notifier: &Notifier,
+    ops: &[ChangeOp],
+) -> Result<Vec<Changed>, StoreError> {
+    let mut w = PgWriter::new(pool.clone(), notifier.clone());
     w.begin().await?;
     let r = async {
         let ids: Vec<&str> = ops.iter().map(|o| o.job_id.as_str()).collect();
@@ -509,21 +540,14 @@ async fn lock_jobs(
     Ok(jobs)
 }
 
-/// Writes the commits under the writer's rules and notifies the jobs that changed.
+/// Writes the commits under the writer's rules; the other nodes hear of the jobs that
+/// changed once the transaction has committed.
 async fn write_and_notify(
     w: &mut PgWriter,
     commits: Vec<Commit>,
-    mut changed: Vec<String>,
+    changed: Vec<String>,
 ) -> Result<(), StoreError> {
     apply_commits(w, commits).await?;
-    if !changed.is_empty() {
-        changed.sort_unstable();
-        changed.dedup();
-        sqlx::query("SELECT pg_notify($1, id) FROM UNNEST($2::text[]) AS ids(id)")
-            .bind(JOBS_CHANNEL)
-            .bind(&changed)
-            .execute(w.conn()?)
-            .await?;
-    }
+    w.announce_jobs(changed);
     Ok(())
 }

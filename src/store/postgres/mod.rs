@@ -4,6 +4,7 @@
 //! so nodes starting together migrate one after the other.
 
 pub mod cluster;
+mod notify;
 pub(super) mod reads;
 mod write;
 
@@ -55,10 +56,11 @@ pub(super) async fn open(
         }
     }
     MIGRATOR.run(&pool).await?;
+    let notifier = notify::Notifier::new(pool.clone());
     Ok((
         PgReads { pool: pool.clone() },
-        PgWriter::new(pool.clone()),
-        PgCluster::new(pool),
+        PgWriter::new(pool.clone(), notifier.clone()),
+        PgCluster::new(pool, notifier),
     ))
 }
 

@@ -1,23 +1,46 @@
 //! The writer's statements on PostgreSQL: each batch is one transaction on a pooled
 //! connection (so a lost connection is replaced on the next batch), and each table takes
-//! all its rows in one statement over `UNNEST` of array parameters.
+//! all its rows in one statement over `UNNEST` of array parameters. What a transaction
+//! announces to the other nodes is sent after it commits (see [`super::notify`]).
 
+use sqlx::pool::PoolConnection;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
+use super::notify::{Notes, Notifier};
 use crate::store::logs::LogChunkRow;
-use crate::store::writer::{ExecutionRow, HistoryRow, JobRowUpdate, NewJob, NewNonce, WriteTx};
+use crate::store::writer::{
+    ExecutionRow, HistoryRow, JobRowUpdate, NewJob, NewNonce, NonceRoute, WriteTx,
+};
 use crate::store::{to_i64, StoreError};
 
-/// The writer's pool and its open transaction.
+/// The writer's pool, its open transaction, and what that transaction will announce
+/// once committed.
 #[derive(Debug)]
 pub(crate) struct PgWriter {
     pool: PgPool,
     tx: Option<Transaction<'static, Postgres>>,
+    /// The connection of one-step submit batches, kept between them (no round trip to
+    /// check it out of the pool each time); given back when a transaction begins or a
+    /// statement on it fails.
+    held: Option<PoolConnection<Postgres>>,
+    notifier: Notifier,
+    notes: Notes,
 }
 
 impl PgWriter {
-    pub(super) fn new(pool: PgPool) -> Self {
-        Self { pool, tx: None }
+    pub(super) fn new(pool: PgPool, notifier: Notifier) -> Self {
+        Self {
+            pool,
+            tx: None,
+            held: None,
+            notifier,
+            notes: Notes::default(),
+        }
+    }
+
+    /// Jobs whose change the open transaction announces when it commits.
+    pub(super) fn announce_jobs(&mut self, ids: Vec<String>) {
+        self.notes.jobs.extend(ids);
     }
 
     pub(super) fn conn(&mut self) -> Result<&mut PgConnection, StoreError> {
@@ -34,18 +57,25 @@ fn unavailable(e: sqlx::Error) -> StoreError {
 #[async_trait::async_trait]
 impl WriteTx for PgWriter {
     async fn begin(&mut self) -> Result<(), StoreError> {
+        self.notes = Notes::default();
+        self.held = None;
         self.tx = Some(self.pool.begin().await.map_err(unavailable)?);
         Ok(())
     }
 
     async fn commit(&mut self) -> Result<(), StoreError> {
         match self.tx.take() {
-            Some(tx) => tx.commit().await.map_err(unavailable),
+            Some(tx) => {
+                tx.commit().await.map_err(unavailable)?;
+                self.notifier.send(std::mem::take(&mut self.notes));
+                Ok(())
+            }
             None => Err(StoreError::Corrupt("no open transaction".into())),
         }
     }
 
     async fn rollback(&mut self) {
+        self.notes = Notes::default();
         if let Some(tx) = self.tx.take() {
             let _ = tx.rollback().await;
         }
@@ -110,7 +140,8 @@ impl WriteTx for PgWriter {
         .bind(versions)
         .execute(self.conn()?)
         .await?;
-        // Their executions wait for a node; nodes waiting for work hear of them at commit.
+        // Their executions wait for a node; nodes waiting for work hear of them once the
+        // transaction has committed.
         let engines: Vec<&str> = jobs.iter().map(|j| j.engine.as_str()).collect();
         let counts: Vec<i32> = jobs
             .iter()
@@ -129,10 +160,7 @@ impl WriteTx for PgWriter {
         .bind(placements)
         .execute(self.conn()?)
         .await?;
-        sqlx::query("SELECT pg_notify($1, '')")
-            .bind(super::cluster::PENDING_CHANNEL)
-            .execute(self.conn()?)
-            .await?;
+        self.notes.pending = true;
         Ok(())
     }
 
@@ -241,5 +269,101 @@ impl WriteTx for PgWriter {
 
     async fn close(mut self) {
         self.rollback().await;
+        self.held = None;
+    }
+
+    /// One statement, so one round trip and one commit: the nonces, then the jobs whose
+    /// nonce the statement inserted (or that carry none), their `pending` rows and their
+    /// history, all from the jobs' `RETURNING` (the foreign keys are checked at the end of
+    /// the statement, when the jobs are there).
+    async fn insert_new_jobs(&mut self, jobs: &[&NewJob]) -> Option<Result<Vec<bool>, StoreError>> {
+        let ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
+        let clients: Vec<&str> = jobs.iter().map(|j| j.client_id.as_str()).collect();
+        let created: Vec<i64> = jobs.iter().map(|j| j.created_at).collect();
+        let bodies: Vec<&str> = jobs.iter().map(|j| j.job_json.as_str()).collect();
+        let states: Vec<&str> = jobs.iter().map(|j| j.state.as_str()).collect();
+        let versions: Vec<i64> = jobs.iter().map(|j| j.version).collect();
+        let n_clients: Vec<Option<&str>> = jobs
+            .iter()
+            .map(|j| j.nonce.as_ref().map(|n| n.client_id.as_str()))
+            .collect();
+        let nonces: Vec<Option<&str>> = jobs
+            .iter()
+            .map(|j| j.nonce.as_ref().map(|n| n.nonce.as_str()))
+            .collect();
+        let expiry: Vec<Option<i64>> = jobs
+            .iter()
+            .map(|j| j.nonce.as_ref().map(|n| n.expires_at))
+            .collect();
+        let engines: Vec<&str> = jobs.iter().map(|j| j.engine.as_str()).collect();
+        let counts: Vec<i32> = jobs
+            .iter()
+            .map(|j| i32::try_from(j.executions.max(1)).unwrap_or(i32::MAX))
+            .collect();
+        let placements: Vec<&str> = jobs.iter().map(|j| j.placement.as_str()).collect();
+        let levels: Vec<&str> = jobs.iter().map(|j| j.history.level.as_str()).collect();
+        let times: Vec<i64> = jobs.iter().map(|j| j.history.time).collect();
+        let records: Vec<&str> = jobs.iter().map(|j| j.history.body.as_str()).collect();
+        let conn = match self.held.take() {
+            Some(c) => c,
+            None => match self.pool.acquire().await {
+                Ok(c) => c,
+                Err(e) => return Some(Err(unavailable(e))),
+            },
+        };
+        let mut conn = conn;
+        let written: Result<Vec<String>, sqlx::Error> = sqlx::query_scalar(
+            "WITH v AS (SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], \
+               $5::text[], $6::bigint[], $7::text[], $8::text[], $9::bigint[], $10::text[], \
+               $11::int[], $12::text[], $13::text[], $14::bigint[], $15::text[]) WITH ORDINALITY \
+               AS v(id, client_id, created_at, job, state, version, n_client, nonce, n_expires, \
+               engine, remaining, placement, h_level, h_time, h_body, ord)), \
+             n AS (INSERT INTO nonces (client_id, nonce, job_id, expires_at, route) \
+               SELECT n_client, nonce, id, n_expires, $16 FROM v WHERE nonce IS NOT NULL \
+               ORDER BY ord ON CONFLICT (client_id, nonce) DO NOTHING RETURNING job_id), \
+             j AS (INSERT INTO jobs (id, client_id, created_at, job, state, version, update_time) \
+               SELECT id, client_id, created_at, job, state, version, created_at FROM v \
+               WHERE nonce IS NULL OR id IN (SELECT job_id FROM n) ORDER BY ord \
+               RETURNING seq, id), \
+             p AS (INSERT INTO pending (job_seq, engine, remaining, placement) \
+               SELECT j.seq, v.engine, v.remaining, v.placement FROM j JOIN v ON v.id = j.id), \
+             h AS (INSERT INTO job_history (job_seq, level, time, body) \
+               SELECT j.seq, v.h_level, v.h_time, v.h_body FROM j JOIN v ON v.id = j.id \
+               ORDER BY v.ord) \
+             SELECT id FROM j",
+        )
+        .bind(&ids)
+        .bind(clients)
+        .bind(created)
+        .bind(bodies)
+        .bind(states)
+        .bind(versions)
+        .bind(n_clients)
+        .bind(nonces)
+        .bind(expiry)
+        .bind(engines)
+        .bind(counts)
+        .bind(placements)
+        .bind(levels)
+        .bind(times)
+        .bind(records)
+        .bind(NonceRoute::Submit.as_str())
+        .fetch_all(&mut *conn)
+        .await;
+        let written = match written {
+            Ok(w) => w,
+            // The connection goes back to the pool, which checks it before reuse.
+            Err(e) => return Some(Err(e.into())),
+        };
+        self.held = Some(conn);
+        if !written.is_empty() {
+            // Their executions wait for a node: the nodes waiting for work hear of them.
+            self.notifier.send(Notes {
+                pending: true,
+                jobs: Vec::new(),
+            });
+        }
+        let written: std::collections::HashSet<String> = written.into_iter().collect();
+        Some(Ok(ids.iter().map(|id| written.contains(*id)).collect()))
     }
 }
