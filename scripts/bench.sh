@@ -128,7 +128,7 @@ if [ -z "$ONLY" ]; then
     "$BENCH" logs --url "$URL" --rate 10000 --seconds 5 --followers 100 --server-pid "$SERVER_PID" | grep -v '^{'
 fi
 start_server
-"$BENCH" catchup --url "$URL" --mb 100 | grep -v '^{'
+"$BENCH" catchup --url "$URL" --mb 100 --server-pid "$SERVER_PID" | grep -v '^{'
 if [ -z "$ONLY" ]; then
     start_server
     "$BENCH" rss --url "$URL" --server-pid "$SERVER_PID" --jobs 10000 --followers 1000 | grep -v '^{'
@@ -144,7 +144,7 @@ if [ "${PG:-1}" != 0 ] && [ -n "$PG_BIN" ]; then
     start_server_pg
     "$BENCH" trivial --url "$URL" --jobs 2000 --concurrency 64 | grep -v '^{'
     start_server_pg
-    "$BENCH" catchup --url "$URL" --mb 100 | grep -v '^{'
+    "$BENCH" catchup --url "$URL" --mb 100 --server-pid "$SERVER_PID" | grep -v '^{'
     stop_server
     stop_postgres
 fi
