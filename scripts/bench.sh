@@ -153,7 +153,7 @@ if [ -z "$ONLY" ]; then
     bench logs --url "$URL" --rate 10000 --seconds 5 --followers 100 --server-pid "$SERVER_PID"
 fi
 start_server
-bench catchup --url "$URL" --mb 100
+bench catchup --url "$URL" --mb 100 --server-pid "$SERVER_PID"
 if [ -z "$ONLY" ]; then
     start_server
     bench rss --url "$URL" --server-pid "$SERVER_PID" --jobs 100000 --followers 5000
@@ -173,7 +173,7 @@ if [ "${PG:-1}" != 0 ] && [ -n "$PG_BIN" ]; then
     spawn_ceiling
     bench trivial --url "$URL" --jobs 2000 --concurrency 64
     start_server_pg
-    bench catchup --url "$URL" --mb 100
+    bench catchup --url "$URL" --mb 100 --server-pid "$SERVER_PID"
     stop_server
     stop_postgres
 fi

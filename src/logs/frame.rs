@@ -219,16 +219,24 @@ fn push_padded(buf: &mut Vec<u8>, n: u64, width: usize) {
     buf.extend_from_slice(&tmp[i..]);
 }
 
-/// Writes bytes as a JSON string: ASCII is escaped here, anything else goes through
-/// serde_json after a lossy UTF-8 conversion.
+/// Writes bytes as a JSON string: ASCII is escaped here, eight bytes at a time where
+/// none needs it; anything else goes through serde_json after a lossy UTF-8 conversion.
 fn push_json_str(buf: &mut Vec<u8>, data: &[u8]) {
-    if !data.is_ascii() {
-        let _ = serde_json::to_writer(&mut *buf, &*String::from_utf8_lossy(data));
-        return;
-    }
+    let mark = buf.len();
+    buf.reserve(data.len() + 2);
     buf.push(b'"');
-    let mut start = 0;
-    for (i, &b) in data.iter().enumerate() {
+    // `data[start..i]` is plain and not copied yet.
+    let (mut start, mut i) = (0, 0);
+    while i < data.len() {
+        if let Some(word) = data.get(i..i + 8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            if is_plain(u64::from_le_bytes(w)) {
+                i += 8;
+                continue;
+            }
+        }
+        let b = data[i];
         let escape: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -236,7 +244,15 @@ fn push_json_str(buf: &mut Vec<u8>, data: &[u8]) {
             b'\r' => b"\\r",
             b'\t' => b"\\t",
             0..=0x1f => b"",
-            _ => continue,
+            0x80.. => {
+                buf.truncate(mark);
+                let _ = serde_json::to_writer(&mut *buf, &*String::from_utf8_lossy(data));
+                return;
+            }
+            _ => {
+                i += 1;
+                continue;
+            }
         };
         buf.extend_from_slice(&data[start..i]);
         if escape.is_empty() {
@@ -252,10 +268,22 @@ fn push_json_str(buf: &mut Vec<u8>, data: &[u8]) {
         } else {
             buf.extend_from_slice(escape);
         }
-        start = i + 1;
+        i += 1;
+        start = i;
     }
     buf.extend_from_slice(&data[start..]);
     buf.push(b'"');
+}
+
+/// Whether none of the eight bytes of `w` needs a look: no control character, quote,
+/// backslash or non-ASCII byte.
+fn is_plain(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte below 0x20, or a zero byte (after the xor: a quote or a backslash).
+    let below = |v: u64, n: u64| v.wrapping_sub(ONES * n) & !v;
+    let flags = w | below(w, 0x20) | below(w ^ (ONES * 0x22), 1) | below(w ^ (ONES * 0x5c), 1);
+    flags & HIGH == 0
 }
 
 /// Writes unix nanoseconds as RFC 3339 UTC with nine fractional digits.
@@ -423,13 +451,32 @@ mod tests {
                 .to_string();
             assert_eq!(String::from_utf8(buf).unwrap(), want, "{ns}");
         }
-        for text in ["plain\n", "q\"b\\s\r\t\u{1}\u{1f}\u{7f}", "", "caf\u{e9}\n"] {
+        let long = "0123456789 abcdefgh ".repeat(5);
+        for text in [
+            "plain\n".to_owned(),
+            "q\"b\\s\r\t\u{1}\u{1f}\u{7f}".to_owned(),
+            String::new(),
+            "caf\u{e9}\n".to_owned(),
+            format!("{long}\n"),
+            format!("{long}\"{long}\\x\u{0}{long}\u{1f} !#/[]{{}}~\u{7f}"),
+            format!("{long}caf\u{e9}{long}"),
+            format!("{long}\u{1}2345678"),
+        ] {
             let mut buf = Vec::new();
             push_json_str(&mut buf, text.as_bytes());
             assert_eq!(
                 String::from_utf8(buf).unwrap(),
-                serde_json::to_string(text).unwrap()
+                serde_json::to_string(&text).unwrap()
             );
+        }
+        // Bytes that are not UTF-8 anywhere in a long string: lossy, as serde_json does.
+        for at in [0, 7, 8, 9, 60, 99] {
+            let mut bytes = "x\"".repeat(50).into_bytes();
+            bytes[at] = 0xff;
+            let mut buf = b"before".to_vec();
+            push_json_str(&mut buf, &bytes);
+            let want = serde_json::to_string(&String::from_utf8_lossy(&bytes)).unwrap();
+            assert_eq!(buf, [&b"before"[..], want.as_bytes()].concat());
         }
         let mut buf = Vec::new();
         push_u64(&mut buf, u64::MAX);

@@ -10,7 +10,6 @@ use tokio::sync::{mpsc, oneshot};
 use super::chunk;
 use super::exec_log::{ExecLimits, ExecLog, TailCounter};
 use super::persist::{self, LogMap, PersistMsg};
-use super::record::LogRecord;
 use crate::metrics::Metrics;
 use crate::model::{LogStream, RunCommandResult};
 use crate::store::{Store, StoreError};
@@ -44,8 +43,8 @@ struct HubInner {
 /// What the database holds from some seq on, in seq order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Persisted {
-    /// Consecutive records.
-    Records(Vec<LogRecord>),
+    /// Consecutive records (of one chunk).
+    Records(chunk::Records),
     /// Records `from..=to` are not held (dropped past the cap, or lost to a failed
     /// write or a corrupt chunk).
     Gap {
@@ -197,7 +196,7 @@ impl LogHub {
                 before = c.first_seq;
                 if let Persisted::Records(recs) = decode(execution_id, c, 0) {
                     for r in recs.iter().rev().filter(|r| r.seq < below) {
-                        if let Some(start) = counter.visit(r) {
+                        if let Some(start) = counter.visit(&r) {
                             return Ok(Some(start));
                         }
                     }
@@ -214,15 +213,8 @@ fn decode(execution_id: &str, c: crate::store::StoredLogChunk, from: u64) -> Per
             to: c.last_seq,
         };
     }
-    let mut recs = Vec::new();
-    match chunk::decode(
-        c.first_seq,
-        c.last_seq,
-        &Bytes::from(c.records),
-        from,
-        &mut recs,
-    ) {
-        Ok(()) => Persisted::Records(recs),
+    match chunk::decode(c.first_seq, c.last_seq, Bytes::from(c.records), from) {
+        Ok(recs) => Persisted::Records(recs),
         Err(e) => {
             tracing::error!(execution = %execution_id, error = %e, "corrupt log chunk; reporting it as a gap");
             Persisted::Gap {

@@ -5,6 +5,7 @@
 //! live). The sink also keeps the bounded stdout/stderr copies that end up in `RunOutput`,
 //! and (for executions that publish) copies the complete streams into a [`spool`].
 
+mod body;
 pub mod chunk;
 pub mod exec_log;
 pub mod frame;

@@ -40,11 +40,21 @@ pub struct Filter {
 impl Filter {
     /// Whether the record is wanted.
     pub fn matches(&self, r: &LogRecord) -> bool {
-        self.stream.is_none_or(|s| s == r.stream) && !self.too_old(r)
+        self.wants_stream(r.stream) && !self.too_old(r)
     }
 
     /// Whether the record arrived before `since_ns`.
     pub fn too_old(&self, r: &LogRecord) -> bool {
-        self.since_ns.is_some_and(|t| r.time_ns < t)
+        self.too_old_at(r.time_ns)
+    }
+
+    /// Whether records of `stream` are wanted (as far as the stream goes).
+    pub fn wants_stream(&self, stream: LogStream) -> bool {
+        self.stream.is_none_or(|s| s == stream)
+    }
+
+    /// Whether a record that arrived at `time_ns` came before `since_ns`.
+    pub fn too_old_at(&self, time_ns: i64) -> bool {
+        self.since_ns.is_some_and(|t| time_ns < t)
     }
 }

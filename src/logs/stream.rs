@@ -3,9 +3,9 @@
 //! `Tail`), then reads from its own cursor: persisted chunks from SQLite, then the live
 //! log's spill and ring, then waits on the log's watch for new records. There is no
 //! per-follower queue: memory is the shared log plus one read buffer per follower.
-//! Records ready together are coalesced into body chunks of a few KB; a lone line goes
-//! out at once. The stream always ends with an `End` record, promptly with
-//! `server_shutdown` when the server shuts down.
+//! What it writes goes through its [`Body`]: records ready together are coalesced into
+//! body chunks; a lone line goes out at once. The stream always ends with an `End`
+//! record, promptly with `server_shutdown` when the server shuts down.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -19,6 +19,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::body::{Body, Position};
 use super::exec_log::{ExecLog, Progress, Slot, TailCounter, TailScan};
 use super::frame::{End, EndReason, Format};
 use super::hub::{LogHub, Persisted};
@@ -27,12 +28,8 @@ use super::slots::StreamSlot;
 use crate::jobs::{JobError, Jobs};
 use crate::model::{ExecutionState, ExecutionStateType, JobState, JobStateType};
 
-/// Body chunks are flushed once they hold this much.
-const FRAME_TARGET: usize = 128 * 1024;
 /// Bytes copied from memory per read.
 const READ_BYTES: usize = 64 * 1024;
-/// Capacity an idle follower keeps in its body buffer.
-const IDLE_CAPACITY: usize = 1024;
 /// Persisted chunks fetched per query.
 const DB_CHUNKS: u32 = 8;
 
@@ -76,13 +73,18 @@ pub fn open(
     slot: Option<StreamSlot>,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
     ctx.jobs.logs().metrics().follower(1);
+    let body = Body::new(
+        query.format,
+        query.filter,
+        ctx.jobs.logs().metrics().clone(),
+    );
     let follower = Follower {
         hub: ctx.jobs.logs().clone(),
         heartbeat_at: Instant::now() + ctx.heartbeat,
         ctx,
         q: query,
         phase: Phase::Resolve,
-        buf: Vec::with_capacity(IDLE_CAPACITY),
+        body,
         waited: false,
         job_rx: None,
         watching: true,
@@ -102,26 +104,16 @@ enum Phase {
     Done,
 }
 
-/// An item read from the database, in seq order.
-enum Item {
-    Record(LogRecord),
-    Gap(u64, u64),
-}
-
 struct Cursor {
     execution_id: String,
     /// The live log, when the execution's log was still in the hub at start.
     live: Option<Arc<ExecLog>>,
     /// Wakes the follower when the live log grows or ends.
     progress: Option<watch::Receiver<Progress>>,
-    /// The next seq to deliver.
-    next: u64,
-    /// `Follow=false`: stop at this seq (the end when the request came).
-    stop_at: Option<u64>,
-    /// Decoded persisted items not yet written.
-    db: VecDeque<Item>,
-    /// A gap not yet written (held back while it may lie before `SinceMs`).
-    gap: Option<(u64, u64)>,
+    /// The next seq to deliver, and where to stop.
+    pos: Position,
+    /// Decoded persisted chunks (and gaps) not yet written.
+    db: VecDeque<Persisted>,
     /// Reused read buffer.
     recs: Vec<LogRecord>,
 }
@@ -143,8 +135,8 @@ struct Follower {
     hub: LogHub,
     q: LogQuery,
     phase: Phase,
-    /// The body chunk being built.
-    buf: Vec<u8>,
+    /// What is written and not yet sent.
+    body: Body,
     heartbeat_at: Instant,
     /// Committed states of the job while it is live.
     job_rx: Option<watch::Receiver<Arc<JobState>>>,
@@ -196,19 +188,8 @@ fn job_reason(s: JobStateType) -> EndReason {
 impl Follower {
     async fn next_chunk(&mut self) -> Option<Bytes> {
         loop {
-            if !self.buf.is_empty() {
+            if let Some(out) = self.body.take() {
                 self.heartbeat_at = Instant::now() + self.ctx.heartbeat;
-                // Small chunks are copied; big ones hand over the buffer itself.
-                let out = if self.buf.len() <= 4096 {
-                    let out = Bytes::copy_from_slice(&self.buf);
-                    self.buf.clear();
-                    out
-                } else {
-                    Bytes::from(std::mem::replace(
-                        &mut self.buf,
-                        Vec::with_capacity(IDLE_CAPACITY),
-                    ))
-                };
                 return Some(out);
             }
             if matches!(self.phase, Phase::Done) {
@@ -228,14 +209,11 @@ impl Follower {
                 tracing::error!(job = %self.q.job_id, error = %e, "log stream failed");
                 self.phase = Phase::Done;
                 let state = self.last.state.to_string();
-                self.q.format.end(
-                    &mut self.buf,
-                    &End {
-                        reason: EndReason::Error,
-                        state,
-                        exit_code: None,
-                    },
-                );
+                self.body.end(&End {
+                    reason: EndReason::Error,
+                    state,
+                    exit_code: None,
+                });
             }
         }
     }
@@ -250,14 +228,11 @@ impl Follower {
             ),
             None => (self.last.state.to_string(), None),
         };
-        self.q.format.end(
-            &mut self.buf,
-            &End {
-                reason,
-                state,
-                exit_code,
-            },
-        );
+        self.body.end(&End {
+            reason,
+            state,
+            exit_code,
+        });
         self.phase = Phase::Done;
     }
 
@@ -295,7 +270,7 @@ impl Follower {
             self.watching = false;
         }
         if matches!(woke, Woke::Heartbeat) {
-            self.q.format.heartbeat(&mut self.buf);
+            self.body.heartbeat();
             self.heartbeat_at = Instant::now() + self.ctx.heartbeat;
         }
     }
@@ -345,10 +320,8 @@ impl Follower {
             progress: live.as_ref().map(|l| l.subscribe()),
             live,
             execution_id,
-            next,
-            stop_at: (!self.q.follow).then_some(end),
+            pos: Position::new(next, (!self.q.follow).then_some(end)),
             db: VecDeque::new(),
-            gap: None,
             recs: Vec::new(),
         })
     }
@@ -392,14 +365,14 @@ impl Follower {
         match self.pump(&mut cur).await? {
             Pumped::Full => self.phase = Phase::Stream(cur),
             Pumped::Finished => {
-                self.flush_gap(&mut cur);
-                self.phase = Phase::Ending(cur.execution_id, cur.next);
+                self.body.flush_gap(&mut cur.pos);
+                self.phase = Phase::Ending(cur.execution_id, cur.pos.next);
             }
             Pumped::Waiting => {
-                self.flush_gap(&mut cur);
-                if self.buf.is_empty() {
+                self.body.flush_gap(&mut cur.pos);
+                if self.body.is_empty() {
                     // Idle followers keep little memory.
-                    self.buf.shrink_to(IDLE_CAPACITY);
+                    self.body.shrink();
                     cur.recs.shrink_to(16);
                     if let Some(rx) = &mut cur.progress {
                         let woke = wait(&self.ctx.shutdown, self.heartbeat_at, async {
@@ -407,7 +380,7 @@ impl Follower {
                         })
                         .await;
                         if matches!(woke, Woke::Heartbeat) {
-                            self.q.format.heartbeat(&mut self.buf);
+                            self.body.heartbeat();
                             self.heartbeat_at = Instant::now() + self.ctx.heartbeat;
                         }
                     }
@@ -418,19 +391,19 @@ impl Follower {
         Ok(())
     }
 
-    /// Writes what is available into the body buffer.
+    /// Writes what is available into the body.
     async fn pump(&mut self, cur: &mut Cursor) -> Result<Pumped, JobError> {
         loop {
-            if self.buf.len() >= FRAME_TARGET {
+            if self.body.is_full() {
                 return Ok(Pumped::Full);
             }
-            if cur.stop_at.is_some_and(|stop| cur.next >= stop) {
+            if cur.pos.stopped() {
                 return Ok(Pumped::Finished);
             }
             if let Some(item) = cur.db.pop_front() {
                 match item {
-                    Item::Record(r) => self.record(cur, &r),
-                    Item::Gap(from, to) => self.gap(cur, from, to),
+                    Persisted::Records(recs) => self.body.records(&mut cur.pos, &recs),
+                    Persisted::Gap { from, to } => self.body.gap(&mut cur.pos, from, to),
                 }
                 continue;
             }
@@ -441,14 +414,17 @@ impl Follower {
                 continue;
             };
             let mut recs = std::mem::take(&mut cur.recs);
-            let slot = log.read_at(cur.next, READ_BYTES, &mut recs);
+            let slot = log.read_at(cur.pos.next, READ_BYTES, &mut recs);
             for r in recs.drain(..) {
-                self.record(cur, &r);
+                self.body.record(&mut cur.pos, &r);
             }
             cur.recs = recs;
             match slot {
                 Slot::Records => {}
-                Slot::Gap { to } => self.gap(cur, cur.next, to - 1),
+                Slot::Gap { to } => {
+                    let from = cur.pos.next;
+                    self.body.gap(&mut cur.pos, from, to - 1);
+                }
                 Slot::Db { upto } => {
                     self.fetch(cur, Some(upto)).await?;
                 }
@@ -464,62 +440,18 @@ impl Follower {
     async fn fetch(&mut self, cur: &mut Cursor, upto: Option<u64>) -> Result<bool, JobError> {
         let items = self
             .hub
-            .persisted_from(&cur.execution_id, cur.next, DB_CHUNKS)
+            .persisted_from(&cur.execution_id, cur.pos.next, DB_CHUNKS)
             .await?;
         if items.is_empty() {
-            if let Some(upto) = upto.filter(|&u| u > cur.next) {
-                self.gap(cur, cur.next, upto - 1);
+            if let Some(upto) = upto.filter(|&u| u > cur.pos.next) {
+                let from = cur.pos.next;
+                self.body.gap(&mut cur.pos, from, upto - 1);
                 return Ok(true);
             }
             return Ok(false);
         }
-        for item in items {
-            match item {
-                Persisted::Records(recs) => cur.db.extend(recs.into_iter().map(Item::Record)),
-                Persisted::Gap { from, to } => cur.db.push_back(Item::Gap(from, to)),
-            }
-        }
+        cur.db.extend(items);
         Ok(true)
-    }
-
-    fn record(&mut self, cur: &mut Cursor, r: &LogRecord) {
-        if r.seq < cur.next || cur.stop_at.is_some_and(|s| r.seq >= s) {
-            return;
-        }
-        cur.next = r.seq + 1;
-        if self.q.filter.too_old(r) {
-            // The held-back gap came before this record, so before SinceMs too.
-            cur.gap = None;
-            return;
-        }
-        self.flush_gap(cur);
-        if self.q.filter.matches(r) {
-            self.q.format.record(&mut self.buf, r);
-        }
-    }
-
-    fn gap(&mut self, cur: &mut Cursor, from: u64, to: u64) {
-        let from = from.max(cur.next);
-        let to = cur.stop_at.map_or(to, |s| to.min(s.saturating_sub(1)));
-        if to < from {
-            return;
-        }
-        cur.next = to + 1;
-        cur.gap = Some(match cur.gap {
-            Some((f, t)) if t + 1 == from => (f, to),
-            Some(_) => {
-                self.flush_gap(cur);
-                (from, to)
-            }
-            None => (from, to),
-        });
-    }
-
-    fn flush_gap(&mut self, cur: &mut Cursor) {
-        if let Some((from, to)) = cur.gap.take() {
-            self.hub.metrics().log_gap();
-            self.q.format.gap(&mut self.buf, from, to);
-        }
     }
 
     /// After the last record: with `Follow`, waits until the execution is terminal.
@@ -534,8 +466,7 @@ impl Follower {
             // Records a dead node wrote but never persisted are lost: say so.
             if let Some(written) = self.hub.written_elsewhere(&execution_id).await? {
                 if written > next {
-                    self.hub.metrics().log_gap();
-                    self.q.format.gap(&mut self.buf, next, written - 1);
+                    self.body.lost(next, written - 1);
                 }
             }
         }

@@ -79,7 +79,7 @@ async fn read_all(hub: &LogHub, exec: &str, log: Option<&ExecLog>) -> Vec<Seen> 
                 for item in items {
                     match item {
                         Persisted::Records(recs) => {
-                            for r in recs.into_iter().filter(|r| r.seq < upto) {
+                            for r in recs.iter().filter(|r| r.seq < upto) {
                                 assert_eq!(r.seq, next, "persisted records continue the seq space");
                                 next = r.seq + 1;
                                 out.push(Seen::Rec(r.seq, r.stream, r.data));

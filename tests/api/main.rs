@@ -30,6 +30,7 @@ mod go_decode;
 mod limits;
 mod list;
 mod logs;
+mod logs_text;
 mod nonces;
 mod observability;
 mod openapi;

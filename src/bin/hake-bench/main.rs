@@ -9,7 +9,7 @@
 //! hake-bench echo    --url http://127.0.0.1:1240 --concurrency 64 --seconds 10
 //! hake-bench trivial --url ... --jobs 2000 --concurrency 64   # Exec `true`, submit → Completed
 //! hake-bench logs    --url ... --rate 10000 --seconds 10 --followers 1000 --server-pid PID
-//! hake-bench catchup --url ... --mb 100                       # history read-back speed
+//! hake-bench catchup --url ... --mb 100                       # history read-back vs a static server
 //! hake-bench rss     --url ... --server-pid PID --jobs 10000 --followers 1000
 //! hake-bench soak    --url ... --server-pid PID --minutes 10   # mixed load, RSS sampled
 //! hake-bench cluster --urls URL1,URL2,URL3 --jobs 3000 --concurrency 64 --engine noop
@@ -121,7 +121,9 @@ enum Mode {
         #[arg(long)]
         pid: i32,
     },
-    /// A job that prints `mb` megabytes, then one full history read (NDJSON and text).
+    /// A job that prints `mb` megabytes, then its history read back (text and NDJSON),
+    /// alternating with the same text from a static file server (`python3 -m
+    /// http.server`), the ceiling.
     Catchup {
         /// Server base URL.
         #[arg(long, default_value = "http://127.0.0.1:1234")]
@@ -129,6 +131,16 @@ enum Mode {
         /// Megabytes of output.
         #[arg(long, default_value_t = 100)]
         mb: u64,
+        /// Rounds of (static, text, NDJSON) reads.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// The server's pid, to report the CPU time each read costs it (and the static
+        /// server).
+        #[arg(long)]
+        server_pid: Option<u32>,
+        /// Only these reads, comma-separated of static, text, ndjson (to profile one).
+        #[arg(long, default_value = "static,text,ndjson")]
+        only: String,
     },
     /// Exec `true` jobs from submit to Completed (observed through long-poll).
     Trivial {
@@ -276,7 +288,13 @@ async fn main() -> anyhow::Result<()> {
             cluster::cluster(&urls, spec, jobs, concurrency).await?
         }
         Mode::Lost { url, selector, pid } => cluster::lost(&url, &selector, pid).await?,
-        Mode::Catchup { url, mb } => catchup(&url, mb).await?,
+        Mode::Catchup {
+            url,
+            mb,
+            rounds,
+            server_pid,
+            only,
+        } => catchup(&url, mb, rounds, server_pid, &only).await?,
         Mode::Rss {
             url,
             server_pid,
