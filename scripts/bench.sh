@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One benchmark round, as recorded in docs/PERFORMANCE.md: the HTTP ceiling, signed
 # submits, states, trivial Exec jobs (and pueue beside them when it is installed), log
-# fan-out and catch-up, RSS after 10,000 jobs with 1,000 idle followers, and optionally a
-# soak. Each part runs against a fresh server on a fresh data dir.
+# fan-out and catch-up, a 150 MB result download beside python's http.server serving the
+# same file, RSS after 10,000 jobs with 1,000 idle followers, and optionally a soak. Each
+# part runs against a fresh server on a fresh data dir.
 #
 #   scripts/bench.sh                 # everything but the soak
 #   SOAK_MINUTES=10 scripts/bench.sh # with a 10-minute mixed-load soak at the end
@@ -130,6 +131,8 @@ fi
 start_server
 "$BENCH" catchup --url "$URL" --mb 100 | grep -v '^{'
 if [ -z "$ONLY" ]; then
+    start_server
+    "$BENCH" download --url "$URL" --mb 150 --rounds 20 --server-pid "$SERVER_PID" | grep -v '^{'
     start_server
     "$BENCH" rss --url "$URL" --server-pid "$SERVER_PID" --jobs 10000 --followers 1000 | grep -v '^{'
 fi
