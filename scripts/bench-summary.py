@@ -72,7 +72,7 @@ def main(path):
         elif bench == "download":
             check(
                 f"[{store}] result download / static",
-                f"{r['mb_per_s']:.0f} / {r['static_mb_per_s']:.0f} MB/s = {r['ratio']:.2f}",
+                f"{r['hake_mb_per_s']:.0f} / {r['python_mb_per_s']:.0f} MB/s = {r['ratio']:.2f}",
                 ">= 1.0",
                 r["ratio"] >= 1.0,
             )

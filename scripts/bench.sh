@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One benchmark round, as recorded in docs/PERFORMANCE.md: the HTTP ceiling, signed
 # submits, states, trivial Exec jobs (and pueue beside them when it is installed), log
-# fan-out and catch-up, RSS after 10,000 jobs with 1,000 idle followers, and optionally a
-# soak. Each part runs against a fresh server on a fresh data dir.
+# fan-out and catch-up, a 150 MB result download beside python's http.server serving the
+# same file, RSS after 10,000 jobs with 1,000 idle followers, and optionally a soak. Each
+# part runs against a fresh server on a fresh data dir.
 #
 #   scripts/bench.sh                 # everything but the soak
 #   SOAK_MINUTES=10 scripts/bench.sh # with a 10-minute mixed-load soak at the end
@@ -155,6 +156,8 @@ fi
 start_server
 bench catchup --url "$URL" --mb 100 --server-pid "$SERVER_PID"
 if [ -z "$ONLY" ]; then
+    start_server
+    bench download --url "$URL" --mb 150 --rounds 20 --server-pid "$SERVER_PID"
     start_server
     bench rss --url "$URL" --server-pid "$SERVER_PID" --jobs 100000 --followers 5000
 fi

@@ -1,6 +1,7 @@
 //! Requests another node of the cluster answers better: a live log stream of an execution
 //! running there, a Local result it holds. The answer is relayed as it comes (status,
-//! content headers, body streamed), so a follower through any node sees the same stream.
+//! content and validator headers, body streamed), so a follower through any node sees the
+//! same stream, and a 206, 304 or 416 of the holder reaches the client as it was sent.
 
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, HeaderName, Method, StatusCode};
@@ -13,21 +14,27 @@ use super::AppState;
 pub const FORWARDED: &str = "x-hake-forwarded-by";
 
 /// Request headers a relayed request keeps.
-const KEEP_REQUEST: [HeaderName; 4] = [
+const KEEP_REQUEST: [HeaderName; 9] = [
     header::CONTENT_TYPE,
     header::ACCEPT,
     header::RANGE,
+    header::IF_RANGE,
+    header::IF_NONE_MATCH,
+    header::IF_MODIFIED_SINCE,
+    header::IF_MATCH,
+    header::IF_UNMODIFIED_SINCE,
     HeaderName::from_static("last-event-id"),
 ];
 
 /// Answer headers a relayed answer keeps.
-const KEEP_ANSWER: [HeaderName; 8] = [
+const KEEP_ANSWER: [HeaderName; 9] = [
     header::CONTENT_TYPE,
     header::CONTENT_LENGTH,
     header::CACHE_CONTROL,
     header::CONTENT_RANGE,
     header::ACCEPT_RANGES,
     header::ETAG,
+    header::LAST_MODIFIED,
     header::X_CONTENT_TYPE_OPTIONS,
     HeaderName::from_static("x-accel-buffering"),
 ];

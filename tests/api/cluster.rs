@@ -441,7 +441,44 @@ async fn logs_follow_live_through_another_node_and_results_download_through_it()
     let through = a.http.get(a.url(&path)).send().await.unwrap();
     assert_eq!(through.status(), StatusCode::OK);
     assert_eq!(through.headers()["content-type"], "application/gzip");
+    let etag = through.headers()["etag"].clone();
+    assert!(through.headers().contains_key("last-modified"));
     assert_eq!(through.bytes().await.unwrap(), direct);
+    // Ranges and validators pass through the node that relays.
+    let part = a
+        .http
+        .get(a.url(&path))
+        .header("range", "bytes=2-11")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        part.headers()["content-range"],
+        format!("bytes 2-11/{}", direct.len()).as_str()
+    );
+    assert_eq!(part.bytes().await.unwrap(), direct[2..12]);
+    let same = a
+        .http
+        .get(a.url(&path))
+        .header("if-none-match", etag.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(same.headers()["etag"], etag);
+    let past = a
+        .http
+        .get(a.url(&path))
+        .header("range", format!("bytes={}-", direct.len()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(past.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(
+        past.json::<Value>().await.unwrap()["code"],
+        "range-not-satisfiable"
+    );
     let missing = a
         .http
         .get(a.url(&format!("/results/{job}/e-nope.tar.gz")))

@@ -40,6 +40,7 @@ mod postgres;
 mod python_clients;
 mod python_package;
 mod restart;
+mod results;
 mod s3;
 mod schemathesis;
 mod signals;

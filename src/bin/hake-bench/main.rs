@@ -10,16 +10,19 @@
 //! hake-bench trivial --url ... --jobs 2000 --concurrency 64   # Exec `true`, submit → Completed
 //! hake-bench logs    --url ... --rate 10000 --seconds 10 --followers 1000 --server-pid PID
 //! hake-bench catchup --url ... --mb 100                       # history read-back vs a static server
+//! hake-bench download --url ... --mb 150 --rounds 20 --server-pid PID  # vs python http.server
+//! hake-bench livez   --url ... --concurrency 64 --seconds 10  # the server's own HTTP ceiling
 //! hake-bench rss     --url ... --server-pid PID --jobs 10000 --followers 1000
 //! hake-bench soak    --url ... --server-pid PID --minutes 10   # mixed load, RSS sampled
 //! hake-bench cluster --urls URL1,URL2,URL3 --jobs 3000 --concurrency 64 --engine noop
 //! hake-bench lost    --url URL1 --selector name=node2 --pid PID_OF_NODE2
 //! ```
 //!
-//! `logs`, `catchup`, `rss` and `soak` run Exec jobs (this binary's own `emit` mode among
-//! them), so the server must run with `--allow-exec`.
+//! `logs`, `catchup`, `download`, `rss` and `soak` run Exec jobs (this binary's own
+//! `emit` mode among them), so the server must run with `--allow-exec`.
 
 mod cluster;
+mod download;
 mod load;
 mod logs;
 mod memory;
@@ -141,6 +144,23 @@ enum Mode {
         /// Only these reads, comma-separated of static, text, ndjson (to profile one).
         #[arg(long, default_value = "static,text,ndjson")]
         only: String,
+    },
+    /// A job publishing an `mb` MB Local result, then `rounds` downloads of it from hake
+    /// and from `python3 -m http.server` serving the same bytes, alternating: MB/s of
+    /// each and their ratio.
+    Download {
+        /// Server base URL.
+        #[arg(long, default_value = "http://127.0.0.1:1234")]
+        url: String,
+        /// Megabytes of (incompressible) output.
+        #[arg(long, default_value_t = 150)]
+        mb: u64,
+        /// Downloads from each server.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// The server's pid, to report its CPU per GB beside Python's.
+        #[arg(long)]
+        server_pid: Option<u32>,
     },
     /// Exec `true` jobs from submit to Completed (observed through long-poll).
     Trivial {
@@ -295,6 +315,12 @@ async fn main() -> anyhow::Result<()> {
             server_pid,
             only,
         } => catchup(&url, mb, rounds, server_pid, &only).await?,
+        Mode::Download {
+            url,
+            mb,
+            rounds,
+            server_pid,
+        } => download::download(&url, mb, rounds, server_pid).await?,
         Mode::Rss {
             url,
             server_pid,
