@@ -12,5 +12,5 @@ cargo test --locked "$@"
 if [ $# -eq 0 ]; then
     echo "[test] the store-facing integration tests again, on PostgreSQL" >&2
     HAKE_TEST_DATABASE=postgres cargo test --locked --test api -- \
-        submit:: list:: cancel:: nonces:: logs:: restart:: crash:: python_clients::
+        submit:: list:: cancel:: nonces:: logs:: logs_text:: restart:: crash:: python_clients::
 fi

@@ -3,13 +3,6 @@
 
 use clap::Parser;
 
-/// jemalloc rather than glibc's malloc: each idle connection holds two 8 KiB buffers of
-/// which it writes only the first few hundred bytes; jemalloc keeps no header beside an
-/// allocation, so the untouched pages of those buffers stay out of the resident set
-/// (measured with `hake-bench rss`, docs/PERFORMANCE.md).
-#[global_allocator]
-static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
 fn main() {
     let cli = hake::cli::Cli::parse();
     // The Exec engine's helper confines itself and becomes the job's program: no runtime.

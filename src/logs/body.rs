@@ -70,7 +70,8 @@ impl Body {
             filter,
             metrics,
             out: VecDeque::new(),
-            buf: Vec::with_capacity(IDLE_CAPACITY),
+            // Nothing until something is written: most followers wait idle.
+            buf: Vec::new(),
         }
     }
 
@@ -242,29 +243,28 @@ mod tests {
             let (first, last) = (recs[0].seq, recs[recs.len() - 1].seq);
             Persisted::Records(chunk::decode(first, last, chunk::encode(&recs).into(), 0).unwrap())
         };
-        let mut items = Vec::new();
-        // 0..100: 1 KB stdout lines with a stderr line every 25.
-        items.push(chunk(
-            (0..100)
-                .map(|s| match s % 25 {
-                    24 => rec(s, LogStream::Stderr, 30),
-                    _ => rec(s, LogStream::Stdout, 1000),
-                })
-                .collect(),
-        ));
-        // 100..200: alternating short lines.
-        items.push(chunk(
-            (100..200)
-                .map(|s| match s % 2 {
-                    0 => rec(s, LogStream::Stdout, 10),
-                    _ => rec(s, LogStream::Stderr, 2000),
-                })
-                .collect(),
-        ));
-        items.push(Persisted::Gap { from: 200, to: 249 });
-        items.push(chunk(
-            (250..300).map(|s| rec(s, LogStream::Stderr, 900)).collect(),
-        ));
+        let mut items = vec![
+            // 0..100: 1 KB stdout lines with a stderr line every 25.
+            chunk(
+                (0..100)
+                    .map(|s| match s % 25 {
+                        24 => rec(s, LogStream::Stderr, 30),
+                        _ => rec(s, LogStream::Stdout, 1000),
+                    })
+                    .collect(),
+            ),
+            // 100..200: alternating short lines.
+            chunk(
+                (100..200)
+                    .map(|s| match s % 2 {
+                        0 => rec(s, LogStream::Stdout, 10),
+                        _ => rec(s, LogStream::Stderr, 2000),
+                    })
+                    .collect(),
+            ),
+            Persisted::Gap { from: 200, to: 249 },
+            chunk((250..300).map(|s| rec(s, LogStream::Stderr, 900)).collect()),
+        ];
         // 300..340 in the old layout: nothing is contiguous.
         let old: Vec<_> = (300..340).map(|s| rec(s, LogStream::Stdout, 700)).collect();
         let mut v1 = vec![1u8];
