@@ -11,7 +11,7 @@
 #   JOBS=6000 CONCURRENCY=128 scripts/bench-cluster.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --locked --bin hake --bin hake-bench >&2
+cargo build --release --locked --bin hake --bin hake-bench --bin hake-sandbox >&2
 HAKE=$PWD/target/release/hake
 BENCH=$PWD/target/release/hake-bench
 JOBS=${JOBS:-3000}

@@ -22,7 +22,7 @@ case "$ONLY" in
 '' | store) ;;
 *) echo "ONLY must be unset or 'store'" >&2; exit 2 ;;
 esac
-cargo build --release --locked --bin hake --bin hake-bench >&2
+cargo build --release --locked --bin hake --bin hake-bench --bin hake-sandbox >&2
 HAKE=target/release/hake
 BENCH=target/release/hake-bench
 PORT=${PORT:-1301}

@@ -250,7 +250,8 @@ pub struct ServeConfig {
     #[arg(long, env = "HAKE_EXEC_MAX_OPEN_FILES", default_value_t = 1024)]
     pub exec_max_open_files: u64,
 
-    /// The hake binary that confines Exec jobs (`hake sandbox-exec`); this one by default.
+    /// The program that confines Exec jobs: `hake-sandbox` beside this binary by default,
+    /// else this binary (`hake sandbox-exec`); either is started as `PROGRAM sandbox-exec`.
     #[arg(long, env = "HAKE_EXEC_HELPER", hide = true)]
     pub exec_helper: Option<PathBuf>,
 

@@ -11,7 +11,7 @@ use hake::auth::Signer;
 use hdrhistogram::Histogram;
 use serde_json::{json, Value};
 
-use crate::load::wait_state;
+use crate::load::{job_state, wait_state};
 use crate::{client, submit_one};
 
 /// Microseconds from the job's creation to its first execution's (the claim).
@@ -30,14 +30,7 @@ async fn final_state(http: &reqwest::Client, base: &str, job: &str) -> anyhow::R
         )
     })
     .await?;
-    let v: Value = http
-        .post(format!("{base}/requester/states"))
-        .body(json!({ "job_id": job }).to_string())
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok(v["state"].clone())
+    job_state(http, base, job).await
 }
 
 /// Runs `jobs` jobs of `spec`, submitted round-robin to `urls` and waited for through the

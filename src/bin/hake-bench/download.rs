@@ -12,7 +12,7 @@ use futures::StreamExt as _;
 use hake::auth::Signer;
 use serde_json::{json, Value};
 
-use crate::load::run_to_end;
+use crate::load::{job_state, run_to_end};
 use crate::{client, proc_stat};
 
 /// The Exec job writing `mb` MB of random bytes into its outputs, published Local.
@@ -84,14 +84,8 @@ pub(crate) async fn download(
     let t = Instant::now();
     let (job, state) = run_to_end(&http, &base, &signer, big_result_spec(mb)).await?;
     anyhow::ensure!(state == "Completed", "the job ended {state}");
-    let v: Value = http
-        .post(format!("{base}/requester/states"))
-        .body(json!({ "job_id": job }).to_string())
-        .send()
-        .await?
-        .json()
-        .await?;
-    let exec = v["state"]["Executions"][0]["ComputeReference"]
+    let v = job_state(&http, &base, &job).await?;
+    let exec = v["Executions"][0]["ComputeReference"]
         .as_str()
         .ok_or_else(|| anyhow::anyhow!("no execution in {v}"))?;
     let hake_url = format!("{base}/results/{job}/{exec}.tar.gz");

@@ -116,6 +116,22 @@ pub(crate) fn report(name: &str, load: &Load, o: &Outcome) {
     );
 }
 
+/// The job's current state (`states`' `state`).
+pub(crate) async fn job_state(
+    http: &reqwest::Client,
+    base: &str,
+    job: &str,
+) -> anyhow::Result<Value> {
+    let v: Value = http
+        .post(format!("{base}/requester/states"))
+        .body(json!({ "job_id": job }).to_string())
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(v["state"].clone())
+}
+
 /// Long-polls `states` until the job's state satisfies `done`; returns that state.
 pub(crate) async fn wait_state(
     http: &reqwest::Client,

@@ -120,11 +120,7 @@ impl WriteTx for PgWriter {
 
     async fn insert_jobs(&mut self, jobs: &[&NewJob]) -> Result<(), StoreError> {
         let ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
-        let clients: Vec<&str> = jobs.iter().map(|j| j.client_id.as_str()).collect();
-        let created: Vec<i64> = jobs.iter().map(|j| j.created_at).collect();
-        let bodies: Vec<&str> = jobs.iter().map(|j| j.job_json.as_str()).collect();
-        let states: Vec<&str> = jobs.iter().map(|j| j.state.as_str()).collect();
-        let versions: Vec<i64> = jobs.iter().map(|j| j.version).collect();
+        let (clients, created, bodies, states, versions) = job_columns(jobs);
         // WITH ORDINALITY: `seq` follows the order of the batch.
         sqlx::query(
             "INSERT INTO jobs (id, client_id, created_at, job, state, version, update_time) \
@@ -278,11 +274,7 @@ impl WriteTx for PgWriter {
     /// the statement, when the jobs are there).
     async fn insert_new_jobs(&mut self, jobs: &[&NewJob]) -> Option<Result<Vec<bool>, StoreError>> {
         let ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
-        let clients: Vec<&str> = jobs.iter().map(|j| j.client_id.as_str()).collect();
-        let created: Vec<i64> = jobs.iter().map(|j| j.created_at).collect();
-        let bodies: Vec<&str> = jobs.iter().map(|j| j.job_json.as_str()).collect();
-        let states: Vec<&str> = jobs.iter().map(|j| j.state.as_str()).collect();
-        let versions: Vec<i64> = jobs.iter().map(|j| j.version).collect();
+        let (clients, created, bodies, states, versions) = job_columns(jobs);
         let n_clients: Vec<Option<&str>> = jobs
             .iter()
             .map(|j| j.nonce.as_ref().map(|n| n.client_id.as_str()))
@@ -366,4 +358,18 @@ impl WriteTx for PgWriter {
         let written: std::collections::HashSet<String> = written.into_iter().collect();
         Some(Ok(ids.iter().map(|id| written.contains(*id)).collect()))
     }
+}
+
+/// The columns of new `jobs` rows after their ids, as arrays: client_id, created_at, job,
+/// state, version.
+type JobColumns<'a> = (Vec<&'a str>, Vec<i64>, Vec<&'a str>, Vec<&'a str>, Vec<i64>);
+
+fn job_columns<'a>(jobs: &[&'a NewJob]) -> JobColumns<'a> {
+    (
+        jobs.iter().map(|j| j.client_id.as_str()).collect(),
+        jobs.iter().map(|j| j.created_at).collect(),
+        jobs.iter().map(|j| j.job_json.as_str()).collect(),
+        jobs.iter().map(|j| j.state.as_str()).collect(),
+        jobs.iter().map(|j| j.version).collect(),
+    )
 }
