@@ -145,15 +145,9 @@ pub(crate) async fn lost(url: &str, selector: &str, pid: i32) -> anyhow::Result<
     )?;
     let killed = Instant::now();
     let state = loop {
-        let v: Value = http
-            .post(format!("{base}/requester/states"))
-            .body(json!({ "job_id": job }).to_string())
-            .send()
-            .await?
-            .json()
-            .await?;
-        if v["state"]["State"] == "Error" {
-            break v["state"].clone();
+        let v = job_state(&http, base, &job).await?;
+        if v["State"] == "Error" {
+            break v;
         }
         anyhow::ensure!(killed.elapsed() < Duration::from_secs(600), "never reaped");
         tokio::time::sleep(Duration::from_millis(20)).await;
