@@ -201,21 +201,34 @@ impl Sandbox {
         let spec = job.spec.exec.as_ref().context("Spec.Exec is missing")?;
         let tmp = ws.scratch.join(".tmp");
         let dirs = [ws.scratch.clone(), tmp.clone(), ws.outputs_root.clone()];
-        tokio::task::spawn_blocking(move || {
-            dirs.iter().try_for_each(|dir| {
-                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
-            })
+        let mut owned = dirs.to_vec();
+        owned.extend(ws.outputs.iter().map(|m| m.host.clone()));
+        let owner = self.user.as_ref().map(|u| (u.uid, u.gid, u.name.clone()));
+        let (read_only, read_write) = if self.landlock {
+            self.paths(ws)
+        } else {
+            Default::default()
+        };
+        // The directories, their owner and which ruleset paths exist are file system
+        // calls: one trip to the blocking pool makes them all.
+        let (read_only, read_write) = tokio::task::spawn_blocking(move || {
+            for dir in &dirs {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+            }
+            if let Some((uid, gid, name)) = &owner {
+                for p in &owned {
+                    nix::unistd::chown(p, Some(*uid), Some(*gid))
+                        .with_context(|| format!("giving {} to {name}", p.display()))?;
+                }
+            }
+            let exist = |paths: Vec<PathBuf>| -> Vec<PathBuf> {
+                paths.into_iter().filter(|p| p.exists()).collect()
+            };
+            anyhow::Ok((exist(read_only), exist(read_write)))
         })
         .await
-        .context("creating the execution's directories")??;
-        if let Some(u) = &self.user {
-            let mut owned = vec![ws.scratch.clone(), tmp.clone(), ws.outputs_root.clone()];
-            owned.extend(ws.outputs.iter().map(|m| m.host.clone()));
-            for p in owned {
-                nix::unistd::chown(&p, Some(u.uid), Some(u.gid))
-                    .with_context(|| format!("giving {} to {}", p.display(), u.name))?;
-            }
-        }
+        .context("preparing the execution's directories")??;
         let cwd = if spec.working_directory.is_empty() {
             ws.scratch.clone()
         } else {
@@ -224,7 +237,7 @@ impl Sandbox {
         let report = ws.root.join("exec-start-error");
         let mut cmd = tokio::process::Command::new(&self.helper);
         cmd.arg("sandbox-exec")
-            .args(self.helper_args(job, ws, memory_limit, &report))
+            .args(self.helper_args(job, (&read_only, &read_write), memory_limit, &report))
             .arg("--")
             .args(&spec.command)
             .current_dir(&cwd)
@@ -245,11 +258,12 @@ impl Sandbox {
         })
     }
 
-    /// The helper's flags for one execution (everything before `--`).
+    /// The helper's flags for one execution (everything before `--`), given the existing
+    /// read-only and read-write paths of its ruleset.
     fn helper_args(
         &self,
         job: &Job,
-        ws: &Workspace,
+        (ro, rw): (&[PathBuf], &[PathBuf]),
         memory_limit: Option<u64>,
         report: &Path,
     ) -> Vec<OsString> {
@@ -258,14 +272,11 @@ impl Sandbox {
             a.push(name.into());
             a.push(value.as_os_str().to_owned());
         };
-        if self.landlock {
-            let (ro, rw) = self.paths(ws);
-            for p in &ro {
-                flag("--ro", p);
-            }
-            for p in &rw {
-                flag("--rw", p);
-            }
+        for p in ro {
+            flag("--ro", p);
+        }
+        for p in rw {
+            flag("--rw", p);
         }
         flag("--report", report);
         if !self.landlock {
@@ -289,7 +300,8 @@ impl Sandbox {
         a
     }
 
-    /// The read-only and read-write paths of an execution.
+    /// The read-only and read-write paths of an execution's ruleset, those that do not
+    /// exist included (`prepare` leaves them out).
     fn paths(&self, ws: &Workspace) -> (Vec<PathBuf>, Vec<PathBuf>) {
         let mut ro: Vec<PathBuf> = SYSTEM_READ_ONLY.iter().map(PathBuf::from).collect();
         ro.extend(self.extra_read_only.iter().cloned());
@@ -305,8 +317,6 @@ impl Sandbox {
                 rw.push(m.host.clone());
             }
         }
-        ro.retain(|p| p.exists());
-        rw.retain(|p| p.exists());
         (ro, rw)
     }
 }
