@@ -267,13 +267,7 @@ mod tests {
         ];
         // 300..340 in the old layout: nothing is contiguous.
         let old: Vec<_> = (300..340).map(|s| rec(s, LogStream::Stdout, 700)).collect();
-        let mut v1 = vec![1u8];
-        for r in &old {
-            v1.extend_from_slice(&r.time_ns.to_le_bytes());
-            v1.push(r.stream.tag());
-            v1.extend_from_slice(&(r.data.len() as u32).to_le_bytes());
-            v1.extend_from_slice(&r.data);
-        }
+        let v1 = chunk::encode_v1(&old);
         items.push(Persisted::Records(
             chunk::decode(300, 339, v1.into(), 0).unwrap(),
         ));

@@ -135,6 +135,20 @@ pub fn encode(records: &[LogRecord]) -> Vec<u8> {
     out
 }
 
+/// Encodes records in the version 1 layout (each header followed by its data), as hake
+/// wrote chunks before version 2: for the tests that read old chunks.
+#[cfg(test)]
+pub(super) fn encode_v1(records: &[LogRecord]) -> Vec<u8> {
+    let mut out = vec![FORMAT_V1];
+    for r in records {
+        out.extend_from_slice(&r.time_ns.to_le_bytes());
+        out.push(r.stream.tag());
+        out.extend_from_slice(&(r.data.len() as u32).to_le_bytes());
+        out.extend_from_slice(&r.data);
+    }
+    out
+}
+
 /// Decodes a chunk that covers `first_seq..=last_seq`: its records with seq ≥ `from`.
 pub fn decode(
     first_seq: u64,
@@ -282,13 +296,7 @@ mod tests {
             rec(3, LogStream::Stderr, "abc\n"),
             rec(4, LogStream::Stdout, "de"),
         ];
-        let mut v1 = vec![1u8];
-        for r in &recs {
-            v1.extend_from_slice(&r.time_ns.to_le_bytes());
-            v1.push(r.stream.tag());
-            v1.extend_from_slice(&(r.data.len() as u32).to_le_bytes());
-            v1.extend_from_slice(&r.data);
-        }
+        let v1 = encode_v1(&recs);
         assert_eq!(all(3, 4, &v1, 0).unwrap(), recs);
         assert_eq!(all(3, 4, &v1, 4).unwrap(), recs[1..]);
         for cut in 0..v1.len() {

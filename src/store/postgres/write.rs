@@ -138,12 +138,7 @@ impl WriteTx for PgWriter {
         .await?;
         // Their executions wait for a node; nodes waiting for work hear of them once the
         // transaction has committed.
-        let engines: Vec<&str> = jobs.iter().map(|j| j.engine.as_str()).collect();
-        let counts: Vec<i32> = jobs
-            .iter()
-            .map(|j| i32::try_from(j.executions.max(1)).unwrap_or(i32::MAX))
-            .collect();
-        let placements: Vec<&str> = jobs.iter().map(|j| j.placement.as_str()).collect();
+        let (engines, counts, placements) = pending_columns(jobs);
         sqlx::query(
             "INSERT INTO pending (job_seq, engine, remaining, placement) \
              SELECT j.seq, v.engine, v.remaining, v.placement \
@@ -287,12 +282,7 @@ impl WriteTx for PgWriter {
             .iter()
             .map(|j| j.nonce.as_ref().map(|n| n.expires_at))
             .collect();
-        let engines: Vec<&str> = jobs.iter().map(|j| j.engine.as_str()).collect();
-        let counts: Vec<i32> = jobs
-            .iter()
-            .map(|j| i32::try_from(j.executions.max(1)).unwrap_or(i32::MAX))
-            .collect();
-        let placements: Vec<&str> = jobs.iter().map(|j| j.placement.as_str()).collect();
+        let (engines, counts, placements) = pending_columns(jobs);
         let levels: Vec<&str> = jobs.iter().map(|j| j.history.level.as_str()).collect();
         let times: Vec<i64> = jobs.iter().map(|j| j.history.time).collect();
         let records: Vec<&str> = jobs.iter().map(|j| j.history.body.as_str()).collect();
@@ -371,5 +361,17 @@ fn job_columns<'a>(jobs: &[&'a NewJob]) -> JobColumns<'a> {
         jobs.iter().map(|j| j.job_json.as_str()).collect(),
         jobs.iter().map(|j| j.state.as_str()).collect(),
         jobs.iter().map(|j| j.version).collect(),
+    )
+}
+
+/// The columns of new jobs' `pending` rows, as arrays: engine, remaining executions,
+/// placement.
+fn pending_columns<'a>(jobs: &[&'a NewJob]) -> (Vec<&'a str>, Vec<i32>, Vec<&'a str>) {
+    (
+        jobs.iter().map(|j| j.engine.as_str()).collect(),
+        jobs.iter()
+            .map(|j| i32::try_from(j.executions.max(1)).unwrap_or(i32::MAX))
+            .collect(),
+        jobs.iter().map(|j| j.placement.as_str()).collect(),
     )
 }
