@@ -14,8 +14,8 @@ use super::service::{Jobs, LiveJob};
 use super::state::{self, Event};
 use super::JobError;
 use crate::cluster::{heartbeat_interval, placement, Capacity};
-use crate::model::JobState;
-use crate::store::postgres::cluster::{PendingJob, PgCluster, PENDING_CHANNEL};
+use crate::model::{Engine, JobState};
+use crate::store::postgres::cluster::{PendingJob, PgCluster, Pick, Started, PENDING_CHANNEL};
 use crate::store::StoreError;
 use crate::time;
 
@@ -28,6 +28,16 @@ const CLAIM_BATCH: usize = 8;
 const POLL_EVERY: Duration = Duration::from_secs(1);
 /// How long a job waits for a node before it is marked `Queued`.
 const QUEUED_AFTER: Duration = Duration::from_millis(500);
+
+/// What a claim did with one job.
+enum Claimed {
+    /// An execution to run here: the job, its state once started, the execution's log
+    /// and id.
+    Run(crate::model::Job, JobState, crate::logs::LogSink, String),
+    /// An [instant](Jobs::is_instant) execution, started and finished in the claim: the
+    /// job and its state afterwards.
+    Done(crate::model::Job, JobState),
+}
 
 /// What tells two states of a job apart: its version and its executions' versions.
 fn fingerprint(s: &JobState) -> (i64, usize, i64) {
@@ -324,19 +334,24 @@ impl Jobs {
     /// Waits for a free slot, takes every other free one too, and claims up to one
     /// waiting execution per slot; sleeps until work may be waiting (a notification or a
     /// poll) when none fits. A claim wakes another claimer, so a burst is shared out.
+    /// While every slot is busy a notification still wakes it, to claim the instant
+    /// executions, which need none.
     async fn claimer(self) {
         let engines = self.inner.node.engines();
         loop {
-            let permit = tokio::select! {
+            let first = tokio::select! {
+                biased;
                 () = self.inner.shutdown.cancelled() => return,
                 p = self.inner.scheduler.slot() => match p {
-                    Some(p) => p,
+                    Some(p) => Some(p),
                     None => return,
                 },
+                () = self.inner.claim_wake.notified() => None,
             };
             // Every slot free now is offered in the same claim: one commit for all.
-            let mut permits = vec![permit];
-            while permits.len() < CLAIM_BATCH {
+            let slotless = first.is_none();
+            let mut permits: Vec<OwnedSemaphorePermit> = first.into_iter().collect();
+            while !slotless && permits.len() < CLAIM_BATCH {
                 match self.inner.scheduler.try_slot() {
                     Some(p) => permits.push(p),
                     None => break,
@@ -347,6 +362,8 @@ impl Jobs {
                     self.inner.claim_wake.notify_one();
                     continue;
                 }
+                // Back to waiting for a slot or the next notification.
+                Ok(false) if slotless => continue,
                 Ok(false) => {}
                 Err(e) => tracing::warn!(error = %e, "claiming work failed; will retry"),
             }
@@ -400,11 +417,20 @@ impl Jobs {
                 |p| match self.fits_here(p, &planned) {
                     Some(need) => {
                         planned = planned.plus(&need);
-                        true
+                        // A Noop execution is most often instant: it needs no slot.
+                        if p.engine == Engine::Noop.as_str() {
+                            Pick::Free
+                        } else {
+                            Pick::Slot
+                        }
                     }
-                    None => false,
+                    None => Pick::No,
                 },
-                |stored| {
+                |stored, slot_left| -> Result<_, state::TransitionError> {
+                    let instant = self.is_instant(&stored.job);
+                    if !instant && !slot_left {
+                        return Ok(None);
+                    }
                     let execution_id = format!("e-{}", uuid::Uuid::new_v4());
                     let (_, timeout_at) = super::runner::deadline(&stored.job, now);
                     let ev = Event::StartExecution {
@@ -412,30 +438,57 @@ impl Jobs {
                         node_id: node.id.clone(),
                         timeout_at,
                     };
-                    let t = state::apply(&stored.state, &stored.job.spec.deal, ev, now)?;
+                    let deal = &stored.job.spec.deal;
+                    let t = state::apply(&stored.state, deal, ev, now)?;
                     // The log opens before the execution becomes visible to other nodes.
                     let sink = logs.open(&stored.state.job_id, &execution_id, capture);
-                    Ok::<_, state::TransitionError>((
-                        commit_of(&t),
-                        (stored.job.clone(), t.state, sink, execution_id),
-                    ))
+                    if instant {
+                        // Started and finished in the claim: one transaction, no slot held.
+                        let finish = super::runner::instant_finish(execution_id, &sink);
+                        let done = state::apply(&t.state, deal, finish, now)?;
+                        return Ok(Some(Started {
+                            commit: commit_of(&t).then(commit_of(&done)),
+                            out: Claimed::Done(stored.job.clone(), done.state),
+                            slot: false,
+                        }));
+                    }
+                    Ok(Some(Started {
+                        commit: commit_of(&t),
+                        out: Claimed::Run(stored.job.clone(), t.state, sink, execution_id),
+                        slot: true,
+                    }))
                 },
             )
             .await?;
         let any = !claimed.is_empty();
         for c in claimed {
-            let (job, state, sink, execution_id) = match c {
-                Ok(x) => x,
+            match c {
+                Ok(Claimed::Run(job, state, sink, execution_id)) => {
+                    let Some(permit) = permits.pop() else { break };
+                    self.start_claimed(job, state, sink, execution_id, permit, now)
+                        .await;
+                }
+                Ok(Claimed::Done(job, state)) => self.claimed_done(job, state).await,
                 Err(e) => {
                     tracing::warn!(error = %e, "a claimed job could not start; it waits no more");
-                    continue;
                 }
-            };
-            let Some(permit) = permits.pop() else { break };
-            self.start_claimed(job, state, sink, execution_id, permit, now)
-                .await;
+            }
         }
         Ok(any)
+    }
+
+    /// Publishes the state of a job whose execution started and finished in its claim
+    /// (its copy here, when it is watched here, is brought up to date).
+    async fn claimed_done(&self, job: crate::model::Job, state: JobState) {
+        let live = match self.live_job(&state.job_id) {
+            Some(l) => l,
+            None => LiveJob::new(Arc::new(job), state.clone()),
+        };
+        {
+            let mut g = live.state.lock().await;
+            *g = state.clone();
+        }
+        self.publish(&live, state);
     }
 
     /// Runs an execution this node claimed: the job becomes live here (or its copy here is

@@ -16,6 +16,19 @@ use crate::logs::LogSink;
 use crate::model::*;
 use crate::time;
 
+/// Ends the log of an [instant](Jobs::is_instant) execution and makes the event that
+/// completes it.
+pub(super) fn instant_finish(execution_id: String, sink: &LogSink) -> Event {
+    sink.end();
+    Event::FinishExecution {
+        execution_id,
+        outcome: Box::new(Outcome::Completed {
+            run_output: sink.capture(),
+            published: StorageSpec::default(),
+        }),
+    }
+}
+
 /// Why an execution was stopped from outside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum StopReason {
@@ -96,14 +109,13 @@ impl Jobs {
         }
     }
 
-    /// Whether an execution of `job` has no effect outside this server and ends at once
+    /// Whether an execution of `job` has no effect outside this node and ends at once
     /// (Noop, with no inputs, outputs or publisher): it is then started and finished in one
-    /// commit, its history as exact as when each step commits by itself. A single node
-    /// only: in a cluster the claim is the start.
-    fn is_instant(&self, job: &Job) -> bool {
+    /// commit (on a single node) or in its claim (in a cluster), its history as exact as
+    /// when each step commits by itself.
+    pub(super) fn is_instant(&self, job: &Job) -> bool {
         let spec = &job.spec;
-        self.inner.store.cluster().is_none()
-            && spec.engine == Some(Engine::Noop)
+        spec.engine == Some(Engine::Noop)
             && self.inner.engines.get(Engine::Noop).is_some()
             && spec.inputs.is_empty()
             && spec.outputs.is_empty()
@@ -112,14 +124,7 @@ impl Jobs {
 
     /// Starts and completes an [instant](Self::is_instant) execution in one commit.
     async fn run_instant(&self, live: &LiveJob, start: Event, execution_id: String, sink: LogSink) {
-        sink.end();
-        let finish = Event::FinishExecution {
-            execution_id: execution_id.clone(),
-            outcome: Box::new(Outcome::Completed {
-                run_output: sink.capture(),
-                published: StorageSpec::default(),
-            }),
-        };
+        let finish = instant_finish(execution_id.clone(), &sink);
         let both = || self.transition_all(live, vec![start.clone(), finish.clone()]);
         match self.durably(live, both).await {
             Ok(_) | Err(JobError::Terminal { .. }) => {}

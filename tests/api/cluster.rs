@@ -269,6 +269,37 @@ async fn concurrency_n_runs_on_n_distinct_nodes_and_a_lone_matching_node_runs_th
     let done = nodes[1].wait_terminal(&job, 60).await;
     assert_eq!(done["State"], "Completed", "{done}");
     assert_eq!(execution_nodes(&done), vec![node_id(&nodes[2]); 3]);
+
+    // A Noop execution starts and ends inside its claim; the rule holds all the same.
+    let mut spec = noop_spec();
+    spec["Deal"] = json!({"Concurrency": 3});
+    let job = nodes[2].submit_ok(spec).await;
+    let done = nodes[0].wait_terminal(&job, 60).await;
+    assert_eq!(done["State"], "Completed", "{done}");
+    let on: HashSet<String> = execution_nodes(&done).into_iter().collect();
+    assert_eq!(
+        on, all,
+        "three Noop executions, three distinct nodes: {done}"
+    );
+    let events = nodes[1].events(&job).await;
+    let comments: Vec<&str> = events
+        .iter()
+        .filter(|e| e["Type"] == "ExecutionLevel")
+        .map(|e| e["Comment"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        comments
+            .iter()
+            .filter(|c| **c == "execution started")
+            .count(),
+        3,
+        "{events:?}"
+    );
+    assert_eq!(
+        comments.len(),
+        6,
+        "each execution started, then ended: {events:?}"
+    );
 }
 
 #[tokio::test]
@@ -605,4 +636,43 @@ async fn a_node_killed_mid_job_is_reaped_naming_it_others_go_on_and_it_rejoins()
         assert!(Instant::now() < deadline, "{s}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+#[tokio::test]
+async fn noop_jobs_run_in_their_claim_while_the_only_slot_is_busy_and_exec_jobs_wait_for_it() {
+    let Some(admin) = pg_or_skip("noop_jobs_run_in_their_claim…") else {
+        return;
+    };
+    let db = fresh_database(&admin);
+    let signer = Signer::generate_ed25519();
+    let app = node(&db, &signer, &["name=solo"], |c| {
+        c.max_concurrent_executions = Some(1);
+    })
+    .await;
+    let long = app.submit_ok(exec_spec(&["sleep", "60"])).await;
+    app.wait_for(&long, 30, |s| s["State"] == "InProgress")
+        .await;
+    let behind = app.submit_ok(exec_spec(&["true"])).await;
+
+    let mut noops = Vec::new();
+    for _ in 0..40 {
+        noops.push(app.submit_ok(noop_spec()).await);
+    }
+    for id in &noops {
+        let done = app.wait_terminal(id, 30).await;
+        assert_eq!(done["State"], "Completed", "{done}");
+        assert_eq!(execution_nodes(&done), vec![node_id(&app)]);
+    }
+    let waiting = app.state(&behind).await;
+    assert!(
+        waiting["Executions"]
+            .as_array()
+            .is_none_or(|e| e.is_empty()),
+        "the Exec job waits for the busy slot: {waiting}"
+    );
+
+    let (status, body) = app.cancel_as(&signer, &long, "make room").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let done = app.wait_terminal(&behind, 30).await;
+    assert_eq!(done["State"], "Completed", "{done}");
 }

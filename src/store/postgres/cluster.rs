@@ -42,6 +42,28 @@ pub struct NodeRow {
     pub running: i64,
 }
 
+/// Whether a claim takes a candidate, and what it would hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    /// Not on this node, not now.
+    No,
+    /// Yes, and its execution holds one of the claim's slots.
+    Slot,
+    /// Yes, and its execution may hold no slot: it is locked beyond the claim's `max`.
+    Free,
+}
+
+/// An execution a claim started (the commit writes it).
+#[derive(Debug)]
+pub struct Started<T> {
+    /// The job's change.
+    pub commit: Commit,
+    /// What the caller keeps of it.
+    pub out: T,
+    /// Whether the execution holds one of the claim's slots.
+    pub slot: bool,
+}
+
 /// A job with executions waiting for a node, as a claim sees it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PendingJob {
@@ -255,6 +277,7 @@ impl PgCluster {
              CROSS JOIN LATERAL (SELECT id, state, created_at FROM jobs WHERE seq = p.job_seq) j \
              WHERE j.state = 'New' AND j.created_at < $1 ORDER BY p.job_seq LIMIT {limit}"
         ))
+        .persistent(false)
         .bind(created_before)
         .fetch_all(&self.pool)
         .await?)
@@ -271,6 +294,7 @@ impl PgCluster {
              FROM jobs j LEFT JOIN executions e ON e.job_seq = j.seq \
              WHERE j.id = ANY($1) GROUP BY j.id, j.version",
         )
+        .persistent(false) // as `claim`'s read: a plan cached on small tables scans them all
         .bind(ids)
         .fetch_all(&self.pool)
         .await?;
@@ -288,11 +312,13 @@ impl PgCluster {
         Ok(l)
     }
 
-    /// Claims up to `max` waiting executions: reads up to `window` jobs with executions
-    /// waiting for one of `engines`, in submit order, lets `choose` pick those this node
-    /// can run, locks those no other node is claiming (`FOR UPDATE SKIP LOCKED`), then
-    /// their jobs' rows (in id order, as every change does) and starts one execution of
-    /// each with `f`, all in one transaction. Empty when nothing here fits.
+    /// Claims waiting executions: reads up to `window` jobs with executions waiting for
+    /// one of `engines`, in submit order, lets `choose` pick those this node can run, locks
+    /// those no other node is claiming (`FOR UPDATE SKIP LOCKED`), then their jobs' rows
+    /// (in id order, as every change does) and starts one execution of each with `f`, all
+    /// in one transaction. At most `max` of them hold a slot: `f` is told whether one is
+    /// left, and answers None for a job that needs one when none is (it goes on waiting).
+    /// Empty when nothing here fits.
     #[allow(clippy::too_many_arguments)]
     pub async fn claim<T, E>(
         &self,
@@ -300,15 +326,18 @@ impl PgCluster {
         engines: &[String],
         window: u16,
         max: usize,
-        mut choose: impl FnMut(&PendingJob) -> bool,
-        mut f: impl FnMut(&StoredJob) -> Result<(Commit, T), E>,
+        mut choose: impl FnMut(&PendingJob) -> Pick,
+        mut f: impl FnMut(&StoredJob, bool) -> Result<Option<Started<T>>, E>,
     ) -> Result<Vec<Result<T, E>>, StoreError> {
         // The window is read from `pending` alone and only then joined to its jobs, and
         // its size is a literal: with a parameter, the generic plan PostgreSQL settles on
         // after a few claims expects a tenth of the table and hashes all of `jobs`; with a
         // plain join it walks `jobs` from the oldest, finished ones included. `mine` is a
         // scalar subquery, one index probe per candidate (as EXISTS it may be hashed over
-        // all executions).
+        // all executions). It is planned afresh each time (not a prepared statement): a
+        // plan cached while the tables were small (a sequential scan of `pending` and a
+        // hash join over all of `jobs`) would be kept as they grow, each claim then
+        // costing 10–30 ms of database time instead of well under one.
         let candidates: Vec<PendingJob> = sqlx::query_as(&format!(
             "SELECT p.job_seq, j.id AS job_id, p.engine, p.placement, j.state, p.remaining, \
              COALESCE((SELECT true FROM executions e WHERE e.job_seq = p.job_seq \
@@ -318,6 +347,7 @@ impl PgCluster {
              CROSS JOIN LATERAL (SELECT id, state FROM jobs WHERE seq = p.job_seq) j \
              ORDER BY p.job_seq"
         ))
+        .persistent(false)
         .bind(node)
         .bind(engines)
         .fetch_all(&self.pool)
@@ -327,12 +357,23 @@ impl PgCluster {
             .filter(|c| !matches!(c.state.as_str(), "New" | "Queued" | "InProgress"))
             .map(|c| c.job_seq)
             .collect();
+        let (mut slot_seqs, mut free_seqs) = (Vec::new(), Vec::new());
         let chosen: Vec<&PendingJob> = candidates
             .iter()
             .filter(|c| !ended.contains(&c.job_seq))
-            .filter(|c| choose(c))
+            .filter(|c| match choose(c) {
+                Pick::No => false,
+                Pick::Slot => {
+                    slot_seqs.push(c.job_seq);
+                    true
+                }
+                Pick::Free => {
+                    free_seqs.push(c.job_seq);
+                    true
+                }
+            })
             .collect();
-        if ended.is_empty() && chosen.is_empty() {
+        if ended.is_empty() && free_seqs.is_empty() && (slot_seqs.is_empty() || max == 0) {
             return Ok(Vec::new());
         }
         let mut w = PgWriter::new(self.pool.clone(), self.notifier.clone());
@@ -340,18 +381,22 @@ impl PgCluster {
         let r = async {
             // Jobs that ended before all their executions started wait no more.
             let mut done: Vec<i64> = ended.clone();
-            // The first `max` chosen ones no other node is claiming, in submit order; one
-            // missing was taken by another node or had its last execution started.
-            let seqs: Vec<i64> = chosen.iter().map(|c| c.job_seq).collect();
-            let locked: HashMap<i64, i32> = if seqs.is_empty() {
+            // The first `max` chosen ones that hold a slot and those that may not, that no
+            // other node is claiming; one missing was taken by another node or had its
+            // last execution started.
+            let locked: HashMap<i64, i32> = if chosen.is_empty() {
                 HashMap::new()
             } else {
                 sqlx::query_as(
-                    "SELECT job_seq, remaining FROM pending WHERE job_seq = ANY($1) \
-                 ORDER BY job_seq LIMIT $2 FOR UPDATE SKIP LOCKED",
+                    "WITH s AS (SELECT job_seq, remaining FROM pending WHERE job_seq = ANY($1) \
+                       ORDER BY job_seq LIMIT $2 FOR UPDATE SKIP LOCKED), \
+                     f AS (SELECT job_seq, remaining FROM pending WHERE job_seq = ANY($3) \
+                       FOR UPDATE SKIP LOCKED) \
+                     SELECT * FROM s UNION ALL SELECT * FROM f",
                 )
-                .bind(&seqs)
+                .bind(&slot_seqs)
                 .bind(i64::try_from(max).unwrap_or(i64::MAX))
+                .bind(&free_seqs)
                 .fetch_all(w.conn()?)
                 .await?
                 .into_iter()
@@ -365,15 +410,23 @@ impl PgCluster {
             let mut jobs = lock_jobs(&mut w, &ids).await?;
             let (mut commits, mut changed, mut less, mut out) =
                 (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            let mut slots = 0;
             for (c, remaining) in taken {
                 let started = match jobs.get_mut(&c.job_id) {
-                    Some(job) => match f(job) {
-                        Ok((commit, t)) => {
+                    Some(job) => match f(job, slots < max) {
+                        Ok(Some(Started {
+                            commit,
+                            out: t,
+                            slot,
+                        })) => {
+                            slots += usize::from(slot);
                             commits.push(commit);
                             changed.push(c.job_id.clone());
                             out.push(Ok(t));
                             true
                         }
+                        // Left as it is: unlocked at commit, claimed later.
+                        Ok(None) => continue,
                         Err(e) => {
                             out.push(Err(e));
                             false
@@ -521,19 +574,25 @@ async fn lock_jobs(
     .fetch_all(w.conn()?)
     .await?;
     let mut jobs: HashMap<String, StoredJob> = HashMap::with_capacity(rows.len());
+    let mut by_seq: HashMap<i64, String> = HashMap::with_capacity(rows.len());
     for row in rows {
         let stored = row.into_stored()?;
+        by_seq.insert(stored.seq, stored.state.job_id.clone());
         jobs.insert(stored.state.job_id.clone(), stored);
     }
-    let bodies: Vec<(String, String)> = sqlx::query_as(
-        "SELECT j.id, e.body FROM executions e JOIN jobs j ON j.seq = e.job_seq \
-         WHERE j.id = ANY($1) ORDER BY e.job_seq, e.ordinal",
+    // By `job_seq` alone, the primary key's prefix, and planned afresh each time: joined
+    // to `jobs` (or as a plan cached while `executions` was small) PostgreSQL hashes all
+    // of `executions` once a claim locks a few dozen jobs.
+    let seqs: Vec<i64> = by_seq.keys().copied().collect();
+    let bodies: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT job_seq, body FROM executions WHERE job_seq = ANY($1) ORDER BY job_seq, ordinal",
     )
-    .bind(&ids)
+    .persistent(false)
+    .bind(&seqs)
     .fetch_all(w.conn()?)
     .await?;
-    for (id, body) in bodies {
-        if let Some(j) = jobs.get_mut(&id) {
+    for (seq, body) in bodies {
+        if let Some(j) = by_seq.get(&seq).and_then(|id| jobs.get_mut(id)) {
             j.state.executions.push(parse(&body)?);
         }
     }
