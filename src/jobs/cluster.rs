@@ -484,11 +484,13 @@ impl Jobs {
             Some(l) => l,
             None => LiveJob::new(Arc::new(job), state.clone()),
         };
-        {
-            let mut g = live.state.lock().await;
-            *g = state.clone();
-        }
-        self.publish(&live, state);
+        self.adopt(&live, state).await;
+    }
+
+    /// Makes the state a claim committed the job's current one here, and publishes it.
+    async fn adopt(&self, live: &LiveJob, state: JobState) {
+        *live.state.lock().await = state.clone();
+        self.publish(live, state);
     }
 
     /// Runs an execution this node claimed: the job becomes live here (or its copy here is
@@ -517,11 +519,7 @@ impl Jobs {
             .lock()
             .expect("local executions")
             .insert(execution_id.clone(), Instant::now());
-        {
-            let mut g = live.state.lock().await;
-            *g = state.clone();
-        }
-        self.publish(&live, state);
+        self.adopt(&live, state).await;
         let (timeout, _) = super::runner::deadline(&live.job, now);
         let this = self.clone();
         let l = live.clone();
