@@ -29,6 +29,29 @@ const POLL_EVERY: Duration = Duration::from_secs(1);
 /// How long a job waits for a node before it is marked `Queued`.
 const QUEUED_AFTER: Duration = Duration::from_millis(500);
 
+/// Claims of one node in flight at once: the second reads and locks while the first
+/// commits.
+const CLAIMERS: usize = 2;
+
+/// What the claimers of one node share so that their claims overlap without reading the
+/// same rows.
+#[derive(Default)]
+struct ClaimLane {
+    /// Held by a claim from its read of the window until it has locked what it takes, so
+    /// the next claim reads after that and skips those rows.
+    reading: tokio::sync::Mutex<()>,
+    /// `pending` rows locked by a claim of this node that has not ended yet.
+    locked: std::sync::Mutex<HashSet<i64>>,
+}
+
+/// What one claim found and did.
+struct ClaimOutcome {
+    /// It took at least one execution (more may be waiting).
+    claimed: bool,
+    /// More executions that need a slot would have fitted here than slots were offered.
+    slot_work_left: bool,
+}
+
 /// What a claim did with one job.
 enum Claimed {
     /// An execution to run here: the job, its state once started, the execution's log
@@ -69,10 +92,9 @@ impl Jobs {
         tokio::spawn(self.clone().reaper());
         tokio::spawn(self.clone().listener());
         if self.inner.node.is_compute() {
-            // One claimer per slot: claims run side by side (SKIP LOCKED keeps them apart),
-            // so the database's commits, not one claim after another, bound the rate.
-            for _ in 0..self.inner.settings.max_concurrent.max(1) {
-                tokio::spawn(self.clone().claimer());
+            let lane = Arc::new(ClaimLane::default());
+            for _ in 0..CLAIMERS {
+                tokio::spawn(self.clone().claimer(lane.clone()));
             }
         }
         Ok(())
@@ -179,7 +201,7 @@ impl Jobs {
                 tracing::warn!(job = %live.job.metadata.id, executions = ?lost,
                     "this node no longer holds these executions; stopping them");
                 live.cancel.cancel();
-                self.unregister(&live.job.metadata.id);
+                self.unregister(&live);
             }
         }
     }
@@ -331,46 +353,54 @@ impl Jobs {
         }
     }
 
-    /// Waits for a free slot, takes every other free one too, and claims up to one
-    /// waiting execution per slot; sleeps until work may be waiting (a notification or a
-    /// poll) when none fits. A claim wakes another claimer, so a burst is shared out.
-    /// While every slot is busy a notification still wakes it, to claim the instant
-    /// executions, which need none.
-    async fn claimer(self) {
+    /// One of this node's [`CLAIMERS`]: claims whenever work may be waiting (a
+    /// notification or a poll) and, while work that needs a slot waits, whenever a slot
+    /// frees. Each claim offers every free slot and takes the instant executions of its
+    /// window, which need none; a claim that took something is followed by another at
+    /// once. The claims of one node take turns to read (see [`ClaimLane`]): claimers that
+    /// all read the same window at once would lock nothing but for one.
+    async fn claimer(self, lane: Arc<ClaimLane>) {
         let engines = self.inner.node.engines();
+        let (mut again, mut wait_for_slot) = (true, false);
         loop {
-            let first = tokio::select! {
-                biased;
-                () = self.inner.shutdown.cancelled() => return,
-                p = self.inner.scheduler.slot() => match p {
-                    Some(p) => Some(p),
-                    None => return,
-                },
-                () = self.inner.claim_wake.notified() => None,
+            let first = if again {
+                None
+            } else {
+                tokio::select! {
+                    biased;
+                    () = self.inner.shutdown.cancelled() => return,
+                    p = self.inner.scheduler.slot(), if wait_for_slot => match p {
+                        Some(p) => Some(p),
+                        None => return,
+                    },
+                    () = self.inner.claim_wake.notified() => None,
+                    () = tokio::time::sleep(POLL_EVERY) => None,
+                }
             };
+            if self.inner.shutdown.is_cancelled() {
+                return;
+            }
             // Every slot free now is offered in the same claim: one commit for all.
-            let slotless = first.is_none();
             let mut permits: Vec<OwnedSemaphorePermit> = first.into_iter().collect();
-            while !slotless && permits.len() < CLAIM_BATCH {
+            while permits.len() < CLAIM_BATCH {
                 match self.inner.scheduler.try_slot() {
                     Some(p) => permits.push(p),
                     None => break,
                 }
             }
-            match self.claim_some(permits, &engines).await {
-                Ok(true) => {
-                    self.inner.claim_wake.notify_one();
-                    continue;
+            let offered = permits.len();
+            match self.claim_some(&lane, permits, &engines).await {
+                Ok(c) => {
+                    again = c.claimed;
+                    // Work that needs a slot was left for want of one: claim again when
+                    // one frees. (Left although slots were offered and nothing was taken:
+                    // another node holds it; its notification or the poll comes back.)
+                    wait_for_slot = c.slot_work_left && (c.claimed || offered == 0);
                 }
-                // Back to waiting for a slot or the next notification.
-                Ok(false) if slotless => continue,
-                Ok(false) => {}
-                Err(e) => tracing::warn!(error = %e, "claiming work failed; will retry"),
-            }
-            tokio::select! {
-                () = self.inner.shutdown.cancelled() => return,
-                () = self.inner.claim_wake.notified() => {}
-                () = tokio::time::sleep(POLL_EVERY) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "claiming work failed; will retry");
+                    (again, wait_for_slot) = (false, false);
+                }
             }
         }
     }
@@ -395,24 +425,41 @@ impl Jobs {
     }
 
     /// Claims up to one execution per permit; each claimed one runs with its permit.
-    /// Whether anything was claimed.
     async fn claim_some(
         &self,
+        lane: &ClaimLane,
         mut permits: Vec<OwnedSemaphorePermit>,
         engines: &[String],
-    ) -> Result<bool, JobError> {
+    ) -> Result<ClaimOutcome, JobError> {
         let node = self.inner.node.clone();
         let now = time::now();
         let logs = &self.inner.logs;
         let capture = self.inner.settings.output_capture_bytes;
         let mut planned = Capacity::default();
+        let offered = permits.len();
+        let mut wanted_slots = 0;
+        let reading = lane.reading.lock().await;
+        let skip: Vec<i64> = lane
+            .locked
+            .lock()
+            .expect("claim lane")
+            .iter()
+            .copied()
+            .collect();
+        let mut mine: Vec<i64> = Vec::new();
         let claimed = self
             .cluster()
             .claim(
                 &node.id,
                 engines,
                 CLAIM_WINDOW,
+                &skip,
                 permits.len(),
+                |locked| {
+                    lane.locked.lock().expect("claim lane").extend(locked);
+                    mine = locked.to_vec();
+                    drop(reading);
+                },
                 // What the jobs chosen before need is counted against the free resources.
                 |p| match self.fits_here(p, &planned) {
                     Some(need) => {
@@ -421,6 +468,7 @@ impl Jobs {
                         if p.engine == Engine::Noop.as_str() {
                             Pick::Free
                         } else {
+                            wanted_slots += 1;
                             Pick::Slot
                         }
                     }
@@ -459,8 +507,18 @@ impl Jobs {
                     }))
                 },
             )
-            .await?;
-        let any = !claimed.is_empty();
+            .await;
+        if !mine.is_empty() {
+            let mut l = lane.locked.lock().expect("claim lane");
+            for seq in &mine {
+                l.remove(seq);
+            }
+        }
+        let claimed = claimed?;
+        let outcome = ClaimOutcome {
+            claimed: !claimed.is_empty(),
+            slot_work_left: wanted_slots > offered,
+        };
         for c in claimed {
             match c {
                 Ok(Claimed::Run(job, state, sink, execution_id)) => {
@@ -474,16 +532,14 @@ impl Jobs {
                 }
             }
         }
-        Ok(any)
+        Ok(outcome)
     }
 
     /// Publishes the state of a job whose execution started and finished in its claim
     /// (its copy here, when it is watched here, is brought up to date).
     async fn claimed_done(&self, job: crate::model::Job, state: JobState) {
-        let live = match self.live_job(&state.job_id) {
-            Some(l) => l,
-            None => LiveJob::new(Arc::new(job), state.clone()),
-        };
+        let live =
+            self.live_or_insert(&state.job_id, || LiveJob::new(Arc::new(job), state.clone()));
         self.adopt(&live, state).await;
     }
 
@@ -507,14 +563,7 @@ impl Jobs {
         let need = Capacity::of(&job.spec.resources).unwrap_or_default();
         let reservation = self.inner.node.reserve(need);
         let id = state.job_id.clone();
-        let live = match self.live_job(&id) {
-            Some(l) => l,
-            None => {
-                let l = LiveJob::new(Arc::new(job), state.clone());
-                self.register(&l);
-                l
-            }
-        };
+        let live = self.live_or_insert(&id, || LiveJob::new(Arc::new(job), state.clone()));
         live.local
             .lock()
             .expect("local executions")

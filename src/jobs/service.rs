@@ -204,7 +204,7 @@ impl Jobs {
                 self.transition(&live, Event::Interrupt).await?;
                 if !live.snapshot().state.is_terminal() {
                     // Some executions never started; nothing will start them now.
-                    self.unregister(&live.job.metadata.id);
+                    self.unregister(&live);
                 }
             } else {
                 requeued += 1;
@@ -557,7 +557,7 @@ impl Jobs {
                 job: live.job.clone(),
                 state: snapshot.clone(),
             });
-            self.unregister(&snapshot.job_id);
+            self.unregister(live);
         }
         snapshot
     }
@@ -576,12 +576,25 @@ impl Jobs {
     /// The job live here, registered as a watched copy when it is not (in a cluster, a
     /// job running on other nodes), kept current by [`Jobs::refresh`].
     pub(super) fn shadow(&self, view: &JobView) -> Arc<LiveJob> {
+        self.live_or_insert(&view.state.job_id, || {
+            LiveJob::new(view.job.clone(), (*view.state).clone())
+        })
+    }
+
+    /// The job live here, or `make()` registered as it, in one step: a copy registered
+    /// meanwhile (a long-poll's watched copy) is used, not replaced, so its waiters hear
+    /// what happens next.
+    pub(super) fn live_or_insert(
+        &self,
+        id: &str,
+        make: impl FnOnce() -> Arc<LiveJob>,
+    ) -> Arc<LiveJob> {
         self.inner
             .live
             .lock()
             .expect("live map")
-            .entry(view.state.job_id.clone())
-            .or_insert_with(|| LiveJob::new(view.job.clone(), (*view.state).clone()))
+            .entry(id.to_owned())
+            .or_insert_with(make)
             .clone()
     }
 
@@ -605,7 +618,16 @@ impl Jobs {
             .insert(live.job.metadata.id.clone(), live.clone());
     }
 
-    pub(super) fn unregister(&self, id: &str) {
-        self.inner.live.lock().expect("live map").remove(id);
+    /// Stops keeping `live` here; another copy registered for its id in the meantime
+    /// (and watched) stays.
+    pub(super) fn unregister(&self, live: &LiveJob) {
+        let mut map = self.inner.live.lock().expect("live map");
+        let id = &live.job.metadata.id;
+        if map
+            .get(id)
+            .is_some_and(|l| std::ptr::eq(Arc::as_ptr(l), live))
+        {
+            map.remove(id);
+        }
     }
 }

@@ -319,13 +319,20 @@ impl PgCluster {
     /// in one transaction. At most `max` of them hold a slot: `f` is told whether one is
     /// left, and answers None for a job that needs one when none is (it goes on waiting).
     /// Empty when nothing here fits.
+    ///
+    /// Jobs in `skip` (locked by another claim of this node, not yet committed) are not
+    /// read, so two claims of one node overlap without reading the same rows; `on_locked`
+    /// hears which rows this claim locked as soon as it holds them (and is dropped unheard
+    /// when nothing here fits).
     #[allow(clippy::too_many_arguments)]
     pub async fn claim<T, E>(
         &self,
         node: &str,
         engines: &[String],
         window: u16,
+        skip: &[i64],
         max: usize,
+        on_locked: impl FnOnce(&[i64]),
         mut choose: impl FnMut(&PendingJob) -> Pick,
         mut f: impl FnMut(&StoredJob, bool) -> Result<Option<Started<T>>, E>,
     ) -> Result<Vec<Result<T, E>>, StoreError> {
@@ -343,13 +350,14 @@ impl PgCluster {
              COALESCE((SELECT true FROM executions e WHERE e.job_seq = p.job_seq \
                AND e.node_id = $1 LIMIT 1), false) AS mine \
              FROM (SELECT job_seq, engine, placement, remaining FROM pending \
-               WHERE engine = ANY($2) ORDER BY job_seq LIMIT {window}) p \
+               WHERE engine = ANY($2) AND job_seq <> ALL($3) ORDER BY job_seq LIMIT {window}) p \
              CROSS JOIN LATERAL (SELECT id, state FROM jobs WHERE seq = p.job_seq) j \
              ORDER BY p.job_seq"
         ))
         .persistent(false)
         .bind(node)
         .bind(engines)
+        .bind(skip)
         .fetch_all(&self.pool)
         .await?;
         let ended: Vec<i64> = candidates
@@ -402,6 +410,7 @@ impl PgCluster {
                 .into_iter()
                 .collect()
             };
+            on_locked(&locked.keys().copied().collect::<Vec<_>>());
             let taken: Vec<(&PendingJob, i32)> = chosen
                 .into_iter()
                 .filter_map(|c| locked.get(&c.job_seq).map(|r| (c, *r)))
