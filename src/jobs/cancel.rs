@@ -87,7 +87,7 @@ impl Jobs {
             // In a cluster the job may run on other nodes: the cancel is recorded under
             // the job's row lock and they stop its executions when they hear of it.
             None if self.inner.store.cluster().is_some() => {
-                super::service::LiveJob::new(view.job.clone(), (*view.state).clone())
+                super::live::LiveJob::new(view.job.clone(), (*view.state).clone())
             }
             None => {
                 return Err(JobError::Terminal {

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::OwnedSemaphorePermit;
 
+use super::live::LiveJob;
 use super::rows::{commit_of, to_json};
-use super::service::{Jobs, LiveJob};
+use super::service::Jobs;
 use super::state::{self, Event};
 use super::JobError;
 use crate::cluster::{heartbeat_interval, placement, Capacity};

@@ -5,6 +5,7 @@ pub mod cache;
 mod cancel;
 mod cluster;
 mod list;
+mod live;
 mod rows;
 mod runner;
 pub mod scheduler;
@@ -13,7 +14,8 @@ pub mod state;
 pub mod validate;
 
 pub use list::{ListOrder, ListPage, ListParams};
-pub use service::{JobView, Jobs, LiveJob, SubmitRequest};
+pub use live::LiveJob;
+pub use service::{JobView, Jobs, SubmitRequest};
 
 use crate::model::JobStateType;
 use std::time::Duration;

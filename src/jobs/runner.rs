@@ -8,7 +8,8 @@ use std::time::Duration;
 use tokio::sync::{mpsc, OwnedSemaphorePermit};
 use tokio_util::sync::CancellationToken;
 
-use super::service::{Jobs, LiveJob};
+use super::live::LiveJob;
+use super::service::Jobs;
 use super::state::{self, Event, Outcome};
 use super::JobError;
 use crate::engines::{RunContext, StatusNote, StatusSink};

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use super::cache::FinishedCache;
+use super::live::LiveJob;
 use super::rows::{commit_of, history_row, normalize, to_json, transition_error};
 use super::scheduler::Scheduler;
 use super::state::{self, Event};
@@ -46,51 +46,6 @@ pub struct SubmitRequest {
     pub nonce: Option<String>,
 }
 
-/// A job that has not finished. It lives in memory until it is terminal.
-#[derive(Debug)]
-pub struct LiveJob {
-    /// The job.
-    pub job: Arc<Job>,
-    /// Serialises every change to this job and holds its committed state.
-    pub(super) state: tokio::sync::Mutex<JobState>,
-    /// The latest committed state; long-polls and log followers wait on it.
-    watch: watch::Sender<Arc<JobState>>,
-    /// Fires when the job is being cancelled: drivers stop and executions are killed.
-    pub(super) cancel: CancellationToken,
-    /// The job's driver and execution tasks, so cancel can wait until they are gone.
-    pub(super) tasks: TaskTracker,
-    /// Executions of this job running on this node, with when it claimed each (a
-    /// cluster's lease check stops those the database no longer gives to this node).
-    pub(super) local: Mutex<HashMap<String, std::time::Instant>>,
-}
-
-impl LiveJob {
-    pub(super) fn new(job: Arc<Job>, state: JobState) -> Arc<Self> {
-        let (watch, _) = watch::channel(Arc::new(state.clone()));
-        Arc::new(Self {
-            job,
-            state: tokio::sync::Mutex::new(state),
-            watch,
-            cancel: CancellationToken::new(),
-            tasks: TaskTracker::new(),
-            local: Mutex::new(HashMap::new()),
-        })
-    }
-
-    /// Forgets an execution that ended here.
-    pub(super) fn forget_local(&self, execution_id: &str) {
-        self.local
-            .lock()
-            .expect("local executions")
-            .remove(execution_id);
-    }
-
-    /// The latest committed state.
-    pub fn snapshot(&self) -> Arc<JobState> {
-        self.watch.borrow().clone()
-    }
-}
-
 /// The job service. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Jobs {
@@ -112,7 +67,7 @@ pub(super) struct Inner {
     /// Wakes this node's claimer: work may be waiting (PostgreSQL only).
     pub(super) claim_wake: Notify,
     /// Jobs that are not terminal yet and that this node runs or watches, by id.
-    live: Mutex<HashMap<String, Arc<LiveJob>>>,
+    pub(super) live: Mutex<HashMap<String, Arc<LiveJob>>>,
     /// Recently finished jobs, answered without a disk read.
     finished: FinishedCache,
     /// Fires at shutdown: running executions are stopped and recorded as interrupted.
@@ -560,74 +515,5 @@ impl Jobs {
             self.unregister(live);
         }
         snapshot
-    }
-
-    /// Every job live here.
-    pub(super) fn live_jobs(&self) -> Vec<Arc<LiveJob>> {
-        self.inner
-            .live
-            .lock()
-            .expect("live map")
-            .values()
-            .cloned()
-            .collect()
-    }
-
-    /// The job live here, registered as a watched copy when it is not (in a cluster, a
-    /// job running on other nodes), kept current by [`Jobs::refresh`].
-    pub(super) fn shadow(&self, view: &JobView) -> Arc<LiveJob> {
-        self.live_or_insert(&view.state.job_id, || {
-            LiveJob::new(view.job.clone(), (*view.state).clone())
-        })
-    }
-
-    /// The job live here, or `make()` registered as it, in one step: a copy registered
-    /// meanwhile (a long-poll's watched copy) is used, not replaced, so its waiters hear
-    /// what happens next.
-    pub(super) fn live_or_insert(
-        &self,
-        id: &str,
-        make: impl FnOnce() -> Arc<LiveJob>,
-    ) -> Arc<LiveJob> {
-        self.inner
-            .live
-            .lock()
-            .expect("live map")
-            .entry(id.to_owned())
-            .or_insert_with(make)
-            .clone()
-    }
-
-    /// Keeps a job that has not ended current here while a log stream follows it (in a
-    /// cluster it may run on another node).
-    pub fn watch_here(&self, view: &JobView) {
-        if self.inner.store.cluster().is_some() && !view.state.state.is_terminal() {
-            self.shadow(view);
-        }
-    }
-
-    pub(super) fn live_job(&self, id: &str) -> Option<Arc<LiveJob>> {
-        self.inner.live.lock().expect("live map").get(id).cloned()
-    }
-
-    pub(super) fn register(&self, live: &Arc<LiveJob>) {
-        self.inner
-            .live
-            .lock()
-            .expect("live map")
-            .insert(live.job.metadata.id.clone(), live.clone());
-    }
-
-    /// Stops keeping `live` here; another copy registered for its id in the meantime
-    /// (and watched) stays.
-    pub(super) fn unregister(&self, live: &LiveJob) {
-        let mut map = self.inner.live.lock().expect("live map");
-        let id = &live.job.metadata.id;
-        if map
-            .get(id)
-            .is_some_and(|l| std::ptr::eq(Arc::as_ptr(l), live))
-        {
-            map.remove(id);
-        }
     }
 }

@@ -469,6 +469,18 @@ mod tests {
                 serde_json::to_string(&text).unwrap()
             );
         }
+        // One byte that needs a look at every place of, and around, several 8-byte words.
+        for special in ["\"", "\\", "\u{1}", "\n", "\u{e9}"] {
+            for at in 0..=70 {
+                let text = format!("{}{special}{}", "a".repeat(at), "b".repeat(70 - at));
+                let mut buf = Vec::new();
+                push_json_str(&mut buf, text.as_bytes());
+                assert_eq!(
+                    String::from_utf8(buf).unwrap(),
+                    serde_json::to_string(&text).unwrap()
+                );
+            }
+        }
         // Bytes that are not UTF-8 anywhere in a long string: lossy, as serde_json does.
         for at in [0, 7, 8, 9, 60, 99] {
             let mut bytes = "x\"".repeat(50).into_bytes();
