@@ -1,6 +1,8 @@
 //! The jobs held in memory on this node: [`LiveJob`] (a job that has not finished, run
-//! or watched here) and the map of them by id, which every path registers into and
-//! removes from in one step so that no watcher is left on a copy nobody updates.
+//! or watched here) and the map of them by id. Where another copy may be registered
+//! meanwhile (a cluster's claims and long-polls), a copy is looked up or added in one
+//! step, and a copy only ever removes itself, so no watcher is left on a copy that
+//! nothing updates.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
