@@ -49,7 +49,7 @@ struct ClaimLane {
 struct ClaimOutcome {
     /// It took at least one execution (more may be waiting).
     claimed: bool,
-    /// More executions that need a slot would have fitted here than slots were offered.
+    /// Executions that need a slot and fit here were left for want of one.
     slot_work_left: bool,
 }
 
@@ -438,7 +438,9 @@ impl Jobs {
         let capture = self.inner.settings.output_capture_bytes;
         let mut planned = Capacity::default();
         let offered = permits.len();
-        let mut wanted_slots = 0;
+        // Executions that need a slot and fitted here, and Noop ones that turned out not
+        // to be instant and found no slot left: either means a freed slot has work.
+        let (mut wanted_slots, mut declined) = (0, 0);
         let reading = lane.reading.lock().await;
         let skip: Vec<i64> = lane
             .locked
@@ -478,6 +480,7 @@ impl Jobs {
                 |stored, slot_left| -> Result<_, state::TransitionError> {
                     let instant = self.is_instant(&stored.job);
                     if !instant && !slot_left {
+                        declined += 1;
                         return Ok(None);
                     }
                     let execution_id = format!("e-{}", uuid::Uuid::new_v4());
@@ -518,7 +521,7 @@ impl Jobs {
         let claimed = claimed?;
         let outcome = ClaimOutcome {
             claimed: !claimed.is_empty(),
-            slot_work_left: wanted_slots > offered,
+            slot_work_left: wanted_slots > offered || declined > 0,
         };
         for c in claimed {
             match c {
