@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod logs;
 pub mod metrics;
 pub mod model;
+pub mod pread;
 pub mod sandbox;
 pub mod storage;
 pub mod store;

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 
 use super::chunk;
@@ -213,7 +212,7 @@ fn decode(execution_id: &str, c: crate::store::StoredLogChunk, from: u64) -> Per
             to: c.last_seq,
         };
     }
-    match chunk::decode(c.first_seq, c.last_seq, Bytes::from(c.records), from) {
+    match chunk::decode(c.first_seq, c.last_seq, c.records, from) {
         Ok(recs) => Persisted::Records(recs),
         Err(e) => {
             tracing::error!(execution = %execution_id, error = %e, "corrupt log chunk; reporting it as a gap");

@@ -33,7 +33,7 @@ pub struct StoredLogChunk {
     /// Records dropped past the cap: report `first_seq..=last_seq` as a gap.
     pub gap: bool,
     /// The encoded records (empty for a gap row).
-    pub records: Vec<u8>,
+    pub records: bytes::Bytes,
 }
 
 #[cfg(test)]

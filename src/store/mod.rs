@@ -216,6 +216,8 @@ pub struct Store {
     reads: Arc<dyn Reads>,
     /// Queue of write operations for the writer task; each carries its reply channel.
     writer: mpsc::Sender<Op>,
+    /// SQLite: the log database's own writer (on PostgreSQL chunks go through `writer`).
+    logs: Option<Arc<sqlite::SqliteLogWriter>>,
     cluster: Option<postgres::PgCluster>,
 }
 
@@ -224,16 +226,22 @@ impl Store {
     pub async fn open(opts: &StoreOptions) -> Result<Self, StoreError> {
         let kind = DatabaseKind::of_url(&opts.url).map_err(StoreError::Config)?;
         let max_batch = opts.max_batch.max(1);
-        let (reads, writer, cluster): (Arc<dyn Reads>, _, _) = match kind {
+        let (reads, writer, logs, cluster): (Arc<dyn Reads>, _, _, _) = match kind {
             DatabaseKind::Sqlite => {
-                let (reads, conn) = sqlite::open(opts).await?;
-                (Arc::new(reads), writer::spawn(conn, max_batch), None)
+                let (reads, conn, logs) = sqlite::open(opts).await?;
+                (
+                    Arc::new(reads),
+                    writer::spawn(conn, max_batch),
+                    Some(Arc::new(logs)),
+                    None,
+                )
             }
             DatabaseKind::Postgres => {
                 let (reads, conn, cluster) = postgres::open(opts).await?;
                 (
                     Arc::new(reads),
                     writer::spawn(conn, max_batch),
+                    None,
                     Some(cluster),
                 )
             }
@@ -242,6 +250,7 @@ impl Store {
             kind,
             reads,
             writer,
+            logs,
             cluster,
         })
     }
@@ -363,9 +372,13 @@ impl Store {
         self.call(|tx| Op::ExpireNonces(now_ns, tx)).await?
     }
 
-    /// Stores sealed log chunks (and gap rows) in the writer's next transaction.
+    /// Stores sealed log chunks (and gap rows): on SQLite in a transaction of the log
+    /// database, on PostgreSQL in the writer's next transaction.
     pub async fn append_log_chunks(&self, rows: Arc<Vec<LogChunkRow>>) -> Result<(), StoreError> {
-        self.call(|tx| Op::LogChunks(rows, tx)).await?
+        match &self.logs {
+            Some(logs) => logs.append(rows).await,
+            None => self.call(|tx| Op::LogChunks(rows, tx)).await?,
+        }
     }
 
     /// Waits until every queued write is committed, then stops the writer.
@@ -373,6 +386,9 @@ impl Store {
         let (tx, rx) = oneshot::channel();
         if self.writer.send(Op::Close(tx)).await.is_ok() {
             let _ = rx.await;
+        }
+        if let Some(logs) = &self.logs {
+            logs.close().await;
         }
         self.reads.close().await;
     }

@@ -1,18 +1,28 @@
 //! The read queries, written once: the SQL is the same on both databases (`$N`
 //! placeholders, which sqlx's SQLite driver maps by number too), and [`impl_reads!`]
 //! implements [`Reads`] with it for each database's read side, whose `pool` is that
-//! database's pool and whose `before_close` stops what it runs besides the pool.
+//! database's pool, whose `before_close` stops what it runs besides the pool, and whose
+//! `CHUNKS_FROM`, `CHUNKS_BEFORE` and `with_records` read log chunks (SQLite's records
+//! are in segment files, PostgreSQL's in the rows).
 
 /// Chunks holding seqs ≥ a seq, in seq order. Chunks never overlap, so `last_seq` order
 /// is seq order, and ordering by it lets the database walk `log_chunks_by_last` and stop
 /// after `limit` rows (ordering by `first_seq` made SQLite sort every remaining chunk,
 /// blobs included, on every call).
-pub(super) const CHUNKS_FROM: &str =
+pub(super) const PG_CHUNKS_FROM: &str =
     "SELECT first_seq, last_seq, bytes, gap, records FROM log_chunks
      WHERE execution_id = $1 AND last_seq >= $2 ORDER BY last_seq LIMIT $3";
 /// Chunks that start before a seq, newest first.
-pub(super) const CHUNKS_BEFORE: &str =
+pub(super) const PG_CHUNKS_BEFORE: &str =
     "SELECT first_seq, last_seq, bytes, gap, records FROM log_chunks
+     WHERE execution_id = $1 AND first_seq < $2 ORDER BY first_seq DESC LIMIT $3";
+/// [`PG_CHUNKS_FROM`] on SQLite, with where in the segments the records are.
+pub(super) const SQLITE_CHUNKS_FROM: &str =
+    "SELECT first_seq, last_seq, bytes, gap, records, segment, seg_offset, seg_len FROM log_chunks
+     WHERE execution_id = $1 AND last_seq >= $2 ORDER BY last_seq LIMIT $3";
+/// [`PG_CHUNKS_BEFORE`] on SQLite.
+pub(super) const SQLITE_CHUNKS_BEFORE: &str =
+    "SELECT first_seq, last_seq, bytes, gap, records, segment, seg_offset, seg_len FROM log_chunks
      WHERE execution_id = $1 AND first_seq < $2 ORDER BY first_seq DESC LIMIT $3";
 
 /// Implements [`Reads`](crate::store::Reads) for a read side with a `pool` field.
@@ -49,7 +59,7 @@ macro_rules! impl_reads {
                     .bind(i64::from(limit))
                     .fetch_all(&self.pool)
                     .await?;
-                Ok(rows.into_iter().map(Into::into).collect())
+                self.with_records(rows).await
             }
         }
 
@@ -171,7 +181,7 @@ macro_rules! impl_reads {
                 from: u64,
                 limit: u32,
             ) -> Result<Vec<StoredLogChunk>, StoreError> {
-                self.chunks($crate::store::reads::CHUNKS_FROM, execution_id, from, limit).await
+                self.chunks(Self::CHUNKS_FROM, execution_id, from, limit).await
             }
 
             async fn log_chunks_before(
@@ -180,7 +190,7 @@ macro_rules! impl_reads {
                 before: u64,
                 limit: u32,
             ) -> Result<Vec<StoredLogChunk>, StoreError> {
-                self.chunks($crate::store::reads::CHUNKS_BEFORE, execution_id, before, limit)
+                self.chunks(Self::CHUNKS_BEFORE, execution_id, before, limit)
                     .await
             }
 

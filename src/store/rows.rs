@@ -57,16 +57,36 @@ pub(super) struct ChunkRow {
     bytes: i64,
     gap: bool,
     records: Vec<u8>,
+    /// SQLite: the segment holding the records (absent on PostgreSQL; NULL for rows that
+    /// hold them).
+    #[sqlx(default)]
+    segment: Option<i64>,
+    #[sqlx(default)]
+    seg_offset: Option<i64>,
+    #[sqlx(default)]
+    seg_len: Option<i64>,
 }
 
-impl From<ChunkRow> for super::StoredLogChunk {
-    fn from(r: ChunkRow) -> Self {
-        Self {
-            first_seq: super::to_u64(r.first_seq),
-            last_seq: super::to_u64(r.last_seq),
-            bytes: super::to_u64(r.bytes),
-            gap: r.gap,
-            records: r.records,
+impl ChunkRow {
+    /// Where in the segments the records are, if they are not in the row.
+    pub(super) fn extent(&self) -> Option<(i64, i64, i64)> {
+        Some((self.segment?, self.seg_offset?, self.seg_len?))
+    }
+
+    /// The chunk, with the records of the row.
+    pub(super) fn into_stored(mut self) -> super::StoredLogChunk {
+        let records = std::mem::take(&mut self.records);
+        self.into_stored_with(bytes::Bytes::from(records))
+    }
+
+    /// The chunk, with these records.
+    pub(super) fn into_stored_with(self, records: bytes::Bytes) -> super::StoredLogChunk {
+        super::StoredLogChunk {
+            first_seq: super::to_u64(self.first_seq),
+            last_seq: super::to_u64(self.last_seq),
+            bytes: super::to_u64(self.bytes),
+            gap: self.gap,
+            records,
         }
     }
 }

@@ -254,17 +254,26 @@ fn the_sqlite_migrations_are_byte_for_byte_those_of_the_landed_release() {
         (2, "log chunks", "37c952a0edf0967972ad27e4afb8774173dea838b4678078ac1df23f44b5a2d378912e77611e04334b74482717fbf088"),
         (3, "nonce routes", "b9dffc7d41d83c213dd40433e0ac52fe428e27a504e10ded149c4c7beccef20980a3e82bf9440331488d6aeb6586008f"),
         (4, "rows by job seq", "07ca0deb2834e9d1e84ce0f1ad21a72646b7cf9bf709f8c1b98eed593017eb0fb666cd5d9ad20568727185a0cb1e8beb"),
+        (5, "log chunks apart", "ca1aad63c7d6107d8344744dd607a1eb99a4d1d184476e7e310b035217e3b6002b74005d4af868c8463f38cc943c313c"),
     ];
-    let embedded: Vec<_> = sqlite::MIGRATOR.iter().take(released.len()).collect();
-    assert_eq!(embedded.len(), released.len());
-    for (m, (version, description, checksum)) in embedded.iter().zip(released) {
-        assert_eq!(m.version, version);
-        assert_eq!(m.description, description);
-        assert_eq!(
-            hex::encode(&m.checksum),
-            checksum,
-            "migration {version} was edited"
-        );
+    let logs_released = [
+        (1, "log chunks", "0ac1b7a5d5713051f54e6abbbe063c5e864a5b39a4d778b0d245a52f711590148f45205b48d7dddfa94673eb1c64e7f3"),
+    ];
+    for (migrator, released) in [
+        (&sqlite::MIGRATOR, &released[..]),
+        (&sqlite::logs::LOGS_MIGRATOR, &logs_released[..]),
+    ] {
+        let embedded: Vec<_> = migrator.iter().take(released.len()).collect();
+        assert_eq!(embedded.len(), released.len());
+        for (m, &(version, description, checksum)) in embedded.iter().zip(released) {
+            assert_eq!(m.version, version);
+            assert_eq!(m.description, description);
+            assert_eq!(
+                hex::encode(&m.checksum),
+                checksum,
+                "migration {version} was edited"
+            );
+        }
     }
 }
 

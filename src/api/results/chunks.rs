@@ -12,15 +12,15 @@
 use std::fs::File;
 use std::future::Future as _;
 use std::io;
-use std::os::unix::fs::FileExt as _;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
 use futures::Stream;
-use rustix::io::{Errno, IoSliceMut, ReadWriteFlags};
 use tokio::task::JoinHandle;
+
+use crate::pread::{finish_blocking, read_cached, Cached};
 
 /// Bytes per chunk: few polls and syscalls per megabyte; at most one chunk is in flight
 /// (hyper stops polling the body while its write queue is full), so a download holds
@@ -53,76 +53,6 @@ impl FileChunks {
             reading: None,
         }
     }
-}
-
-/// What a read from the page cache gave.
-enum Cached {
-    /// The whole chunk.
-    Whole(Bytes),
-    /// The first `got` bytes of `buf`; the rest would wait for the disk (or `RWF_NOWAIT`
-    /// is not supported).
-    Part {
-        buf: Vec<u8>,
-        got: usize,
-        unsupported: bool,
-    },
-}
-
-/// Reads `n` bytes at `at` as far as the page cache holds them.
-fn read_cached(file: &File, at: u64, n: usize) -> io::Result<Cached> {
-    let mut buf = vec![0u8; n];
-    let mut got = 0;
-    while got < n {
-        let mut slice = [IoSliceMut::new(&mut buf[got..])];
-        match rustix::io::preadv2(file, &mut slice, at + got as u64, ReadWriteFlags::NOWAIT) {
-            Ok(0) => return Err(short()),
-            Ok(k) => got += k,
-            Err(Errno::INTR) => {}
-            Err(Errno::AGAIN) => {
-                return Ok(Cached::Part {
-                    buf,
-                    got,
-                    unsupported: false,
-                })
-            }
-            Err(Errno::OPNOTSUPP | Errno::NOSYS | Errno::INVAL) => {
-                return Ok(Cached::Part {
-                    buf,
-                    got,
-                    unsupported: true,
-                })
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(Cached::Whole(Bytes::from(buf)))
-}
-
-/// Reads the rest of a chunk on the blocking pool.
-fn finish_blocking(
-    file: Arc<File>,
-    at: u64,
-    mut buf: Vec<u8>,
-    got: usize,
-) -> JoinHandle<io::Result<Bytes>> {
-    tokio::task::spawn_blocking(move || {
-        file.read_exact_at(&mut buf[got..], at + got as u64)
-            .map_err(|e| {
-                if e.kind() == io::ErrorKind::UnexpectedEof {
-                    short()
-                } else {
-                    e
-                }
-            })?;
-        Ok(Bytes::from(buf))
-    })
-}
-
-fn short() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::UnexpectedEof,
-        "the file is shorter than when it was opened",
-    )
 }
 
 impl Stream for FileChunks {

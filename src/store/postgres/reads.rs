@@ -18,8 +18,16 @@ pub(crate) struct PgReads {
 }
 
 impl PgReads {
+    const CHUNKS_FROM: &'static str = crate::store::reads::PG_CHUNKS_FROM;
+    const CHUNKS_BEFORE: &'static str = crate::store::reads::PG_CHUNKS_BEFORE;
+
     /// Nothing runs beside the pool.
     async fn before_close(&self) {}
+
+    /// The records are in the rows.
+    async fn with_records(&self, rows: Vec<ChunkRow>) -> Result<Vec<StoredLogChunk>, StoreError> {
+        Ok(rows.into_iter().map(ChunkRow::into_stored).collect())
+    }
 }
 
 impl_reads!(PgReads);

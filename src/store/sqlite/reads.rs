@@ -1,10 +1,12 @@
-//! The SQLite read side: the read pool and the WAL checkpoint task beside it. The
-//! queries are the shared ones of `store::reads`.
+//! The SQLite read side: the read pool (its connections attach the log database), the
+//! log segments, and the WAL checkpoint task beside them. The queries are the shared ones
+//! of `store::reads`.
 
 use sqlx::SqlitePool;
 
 use futures::TryStreamExt;
 
+use super::segments::{Extent, SegmentReader};
 use crate::model::{ExecutionState, JobHistory};
 use crate::store::reads::impl_reads;
 use crate::store::rows::{list_sql, parse_all, AfterKey, ChunkRow, JobRow, Pager, JOB_COLUMNS};
@@ -16,11 +18,59 @@ use crate::store::{
 #[derive(Debug)]
 pub(crate) struct SqliteReads {
     pub(super) pool: SqlitePool,
+    /// The log chunks' records.
+    pub(super) segments: SegmentReader,
     /// The background WAL checkpoint task, taken when the store closes.
     pub(super) checkpointer: std::sync::Mutex<Option<super::checkpoint::Checkpointer>>,
 }
 
 impl SqliteReads {
+    const CHUNKS_FROM: &'static str = crate::store::reads::SQLITE_CHUNKS_FROM;
+    const CHUNKS_BEFORE: &'static str = crate::store::reads::SQLITE_CHUNKS_BEFORE;
+
+    /// The chunks of `rows`, their records read from the segments (rows moved from an
+    /// older database hold theirs). Records that are missing or cut short come back empty,
+    /// which readers report as a gap; other read errors fail the call.
+    async fn with_records(&self, rows: Vec<ChunkRow>) -> Result<Vec<StoredLogChunk>, StoreError> {
+        let extents: Vec<Extent> = rows
+            .iter()
+            .filter_map(ChunkRow::extent)
+            .map(|(segment, offset, len)| Extent {
+                segment: u32::try_from(segment).unwrap_or(u32::MAX),
+                offset: to_u64(offset),
+                len: to_u64(len),
+            })
+            .collect();
+        let mut read = self.segments.read(&extents).await.into_iter();
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            if row.extent().is_none() {
+                out.push(row.into_stored());
+                continue;
+            }
+            let records = match read.next() {
+                Some(Ok(records)) => records,
+                Some(Err(e))
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::NotFound | std::io::ErrorKind::UnexpectedEof
+                    ) =>
+                {
+                    tracing::error!(error = %e, extent = ?row.extent(), "log chunk records missing from their segment");
+                    bytes::Bytes::new()
+                }
+                Some(Err(e)) => {
+                    return Err(StoreError::Unavailable(format!(
+                        "reading a log segment: {e}"
+                    )))
+                }
+                None => bytes::Bytes::new(),
+            };
+            out.push(row.into_stored_with(records));
+        }
+        Ok(out)
+    }
+
     /// Stops the checkpoint task before the pool closes.
     async fn before_close(&self) {
         let checkpointer = self.checkpointer.lock().expect("checkpointer").take();
@@ -40,13 +90,10 @@ mod tests {
     #[tokio::test]
     async fn chunk_reads_walk_an_index_and_never_sort_the_blobs() {
         let dir = tempfile::tempdir().unwrap();
-        let (reads, _writer) = super::super::open(&StoreOptions::in_dir(dir.path()))
+        let (reads, _writer, _logs) = super::super::open(&StoreOptions::in_dir(dir.path()))
             .await
             .unwrap();
-        for sql in [
-            crate::store::reads::CHUNKS_FROM,
-            crate::store::reads::CHUNKS_BEFORE,
-        ] {
+        for sql in [SqliteReads::CHUNKS_FROM, SqliteReads::CHUNKS_BEFORE] {
             let plan: Vec<(i64, i64, i64, String)> =
                 sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
                     .bind("e-1")

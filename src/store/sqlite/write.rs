@@ -6,7 +6,7 @@ use sqlx::{Arguments, Connection, Row, SqliteConnection};
 
 use crate::store::logs::LogChunkRow;
 use crate::store::writer::{ExecutionRow, HistoryRow, JobRowUpdate, NewJob, NewNonce, WriteTx};
-use crate::store::{to_i64, StoreError};
+use crate::store::StoreError;
 
 /// The writer's connection.
 #[derive(Debug)]
@@ -240,22 +240,11 @@ impl WriteTx for SqliteWriter {
     }
 
     async fn insert_chunks(&mut self, rows: &[LogChunkRow]) -> Result<(), StoreError> {
-        for r in rows {
-            sqlx::query(
-                "INSERT INTO log_chunks (execution_id, first_seq, job_id, last_seq, bytes, gap, records)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&r.execution_id)
-            .bind(to_i64(r.first_seq))
-            .bind(&r.job_id)
-            .bind(to_i64(r.last_seq))
-            .bind(to_i64(r.bytes))
-            .bind(r.gap)
-            .bind(&r.records)
-            .execute(&mut self.0)
-            .await?;
-        }
-        Ok(())
+        // `Store::append_log_chunks` sends SQLite's chunks to the log database's writer.
+        Err(StoreError::Corrupt(format!(
+            "{} log chunks reached the main SQLite writer; they belong to the log database",
+            rows.len()
+        )))
     }
 
     async fn expire_nonces(&mut self, now: i64) -> Result<u64, StoreError> {
