@@ -280,4 +280,27 @@ mod tests {
         );
         assert!(!main_has_chunks_table(&main).await);
     }
+
+    #[tokio::test]
+    async fn records_missing_from_their_segment_read_as_empty_chunks_not_as_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = StoreOptions::in_dir(dir.path());
+        let store = Store::open(&opts).await.unwrap();
+        let row = LogChunkRow {
+            execution_id: "e-1".into(),
+            job_id: "j".into(),
+            first_seq: 0,
+            last_seq: 9,
+            bytes: 10,
+            gap: false,
+            records: b"records".to_vec(),
+        };
+        store.append_log_chunks(Arc::new(vec![row])).await.unwrap();
+        std::fs::remove_file(dir.path().join("hake.db-logs.d/00000001.seg")).unwrap();
+        // The hub reports an empty chunk as a gap (`logs::chunk::decode` refuses it).
+        let chunks = store.log_chunks_from("e-1", 0, 10).await.unwrap();
+        assert_eq!(chunks.len(), 1);
+        assert!(chunks[0].records.is_empty() && !chunks[0].gap);
+        store.close().await;
+    }
 }
