@@ -192,6 +192,19 @@ mod tests {
         conn.close().await.unwrap();
     }
 
+    /// Ten records of execution `e-1` from seq `first` (no records in a gap row).
+    fn row(first: u64, gap: bool, records: &[u8]) -> LogChunkRow {
+        LogChunkRow {
+            execution_id: "e-1".into(),
+            job_id: "j".into(),
+            first_seq: first,
+            last_seq: first + 9,
+            bytes: if gap { 0 } else { 10 },
+            gap,
+            records: records.to_vec(),
+        }
+    }
+
     async fn main_has_chunks_table(main: &SqliteConnectOptions) -> bool {
         let mut conn = main.clone().connect().await.unwrap();
         let n: i64 = sqlx::query_scalar(
@@ -234,15 +247,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let opts = StoreOptions::in_dir(dir.path());
         let store = Store::open(&opts).await.unwrap();
-        let row = |first: u64, gap: bool, records: &[u8]| LogChunkRow {
-            execution_id: "e-1".into(),
-            job_id: "j".into(),
-            first_seq: first,
-            last_seq: first + 9,
-            bytes: if gap { 0 } else { 10 },
-            gap,
-            records: records.to_vec(),
-        };
         store
             .append_log_chunks(Arc::new(vec![row(0, false, b"first"), row(10, true, b"")]))
             .await
@@ -286,16 +290,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let opts = StoreOptions::in_dir(dir.path());
         let store = Store::open(&opts).await.unwrap();
-        let row = LogChunkRow {
-            execution_id: "e-1".into(),
-            job_id: "j".into(),
-            first_seq: 0,
-            last_seq: 9,
-            bytes: 10,
-            gap: false,
-            records: b"records".to_vec(),
-        };
-        store.append_log_chunks(Arc::new(vec![row])).await.unwrap();
+        store
+            .append_log_chunks(Arc::new(vec![row(0, false, b"records")]))
+            .await
+            .unwrap();
         std::fs::remove_file(dir.path().join("hake.db-logs.d/00000001.seg")).unwrap();
         // The hub reports an empty chunk as a gap (`logs::chunk::decode` refuses it).
         let chunks = store.log_chunks_from("e-1", 0, 10).await.unwrap();
