@@ -32,39 +32,41 @@ impl SqliteReads {
     /// older database hold theirs). Records that are missing or cut short come back empty,
     /// which readers report as a gap; other read errors fail the call.
     async fn with_records(&self, rows: Vec<ChunkRow>) -> Result<Vec<StoredLogChunk>, StoreError> {
-        let extents: Vec<Extent> = rows
+        let located: Vec<Option<Extent>> = rows
             .iter()
-            .filter_map(ChunkRow::extent)
-            .map(|(segment, offset, len)| Extent {
-                segment: u32::try_from(segment).unwrap_or(u32::MAX),
-                offset: to_u64(offset),
-                len: to_u64(len),
+            .map(|r| {
+                r.extent().map(|(segment, offset, len)| Extent {
+                    segment: u32::try_from(segment).unwrap_or(u32::MAX),
+                    offset: to_u64(offset),
+                    len: to_u64(len),
+                })
             })
             .collect();
+        let extents: Vec<Extent> = located.iter().flatten().copied().collect();
+        // One answer per extent, in order.
         let mut read = self.segments.read(&extents).await.into_iter();
         let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            if row.extent().is_none() {
+        for (row, at) in rows.into_iter().zip(located) {
+            let Some(at) = at else {
                 out.push(row.into_stored());
                 continue;
-            }
-            let records = match read.next() {
-                Some(Ok(records)) => records,
-                Some(Err(e))
+            };
+            let records = match read.next().unwrap_or_else(|| Ok(bytes::Bytes::new())) {
+                Ok(records) => records,
+                Err(e)
                     if matches!(
                         e.kind(),
                         std::io::ErrorKind::NotFound | std::io::ErrorKind::UnexpectedEof
                     ) =>
                 {
-                    tracing::error!(error = %e, extent = ?row.extent(), "log chunk records missing from their segment");
+                    tracing::error!(error = %e, extent = ?at, "log chunk records missing from their segment");
                     bytes::Bytes::new()
                 }
-                Some(Err(e)) => {
+                Err(e) => {
                     return Err(StoreError::Unavailable(format!(
                         "reading a log segment: {e}"
                     )))
                 }
-                None => bytes::Bytes::new(),
             };
             out.push(row.into_stored_with(records));
         }
