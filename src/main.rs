@@ -6,8 +6,13 @@ use clap::Parser;
 fn main() {
     let cli = hake::cli::Cli::parse();
     // The Exec engine's helper confines itself and becomes the job's program: no runtime.
-    if let hake::cli::Command::SandboxExec(args) = &cli.command {
-        std::process::exit(hake::sandbox::helper::run(args));
+    // So does the Exec spawner, which forks and must stay single-threaded.
+    match &cli.command {
+        hake::cli::Command::SandboxExec(args) => {
+            std::process::exit(hake::sandbox::helper::run(args))
+        }
+        hake::cli::Command::SandboxZygote => std::process::exit(hake::sandbox::zygote::serve()),
+        _ => {}
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -63,6 +63,9 @@ pub enum Command {
     /// Internal: the Exec engine's confinement helper (confines itself, then runs PROGRAM).
     #[command(name = "sandbox-exec", hide = true)]
     SandboxExec(crate::sandbox::SandboxArgs),
+    /// The Exec engine's spawner (internal; the server starts it).
+    #[command(name = "sandbox-zygote", hide = true)]
+    SandboxZygote,
     /// Exit 0 when the server at URL answers `/readyz` with 200 (for container health checks).
     Healthcheck {
         /// The server.
@@ -188,6 +191,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             }
         }
         Command::SandboxExec(args) => Ok(crate::sandbox::helper::run(&args)),
+        // It forks: only `main` may start it, before the runtime's threads exist.
+        Command::SandboxZygote => {
+            anyhow::bail!("sandbox-zygote runs only as the hake binary's own command")
+        }
         Command::Openapi => {
             print!("{}", crate::api::openapi::yaml());
             Ok(0)

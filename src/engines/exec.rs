@@ -1,15 +1,13 @@
 //! The Exec engine (extension, only with `--allow-exec`): a host process in its own
-//! process group, confined by the [`Sandbox`] (started through `hake sandbox-exec`, which
-//! becomes the program). Stop sends SIGTERM to the group, then SIGKILL after the grace
+//! process group, confined by the [`Sandbox`] (started by its spawner, whose child
+//! confines itself and becomes the program). Stop sends SIGTERM to the group, then SIGKILL after the grace
 //! period; when the program exits, whatever it left running in its group is killed too.
 
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use nix::sys::signal::{killpg, Signal};
-use nix::unistd::Pid;
 
 use super::{pump_lines, Executor, RunContext};
 use crate::engines::wasm::parse_memory;
@@ -63,53 +61,26 @@ impl Executor for ExecEngine {
     }
 
     async fn run(&self, ctx: RunContext) -> anyhow::Result<i32> {
-        let spec = ctx.job.spec.exec.clone().context("Spec.Exec is missing")?;
         let memory = memory_limit(&ctx.job.spec).map_err(anyhow::Error::msg)?;
-        let sandbox::Prepared {
-            command: mut cmd,
-            report,
-        } = self
+        let launch = self
             .sandbox
             .prepare(&ctx.job, &ctx.execution_id, &ctx.workspace, memory)
             .await?;
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0)
-            .kill_on_drop(true);
-        let mut child = cmd.spawn().with_context(|| {
-            let cwd = cmd
-                .as_std()
-                .get_current_dir()
-                .unwrap_or(&ctx.workspace.scratch);
-            format!(
-                "cannot start {:?} in {} (through the sandbox helper)",
-                spec.command[0],
-                cwd.display()
-            )
-        })?;
-        let pid = child.id().context("child has no pid")?;
-        let pgid = Pid::from_raw(i32::try_from(pid).context("pid out of range")?);
-        let out = tokio::spawn(pump_lines(
-            child.stdout.take().context("stdout")?,
-            LogStream::Stdout,
-            ctx.logs.clone(),
-        ));
-        let err = tokio::spawn(pump_lines(
-            child.stderr.take().context("stderr")?,
-            LogStream::Stderr,
-            ctx.logs.clone(),
-        ));
+        let mut running = self.sandbox.start(launch).await?;
+        let pgid = running.pid;
+        let (stdout, stderr) = running.take_output().context("output already taken")?;
+        let out = tokio::spawn(pump_lines(stdout, LogStream::Stdout, ctx.logs.clone()));
+        let err = tokio::spawn(pump_lines(stderr, LogStream::Stderr, ctx.logs.clone()));
 
-        let status = tokio::select! {
-            s = child.wait() => s?,
+        let code = tokio::select! {
+            c = running.wait() => c?,
             () = ctx.stop.cancelled() => {
                 let _ = killpg(pgid, Signal::SIGTERM);
-                match tokio::time::timeout(ctx.kill_grace, child.wait()).await {
-                    Ok(s) => s?,
+                match tokio::time::timeout(ctx.kill_grace, running.wait()).await {
+                    Ok(c) => c?,
                     Err(_) => {
                         let _ = killpg(pgid, Signal::SIGKILL);
-                        child.wait().await?
+                        running.wait().await?
                     }
                 }
             }
@@ -124,21 +95,13 @@ impl Executor for ExecEngine {
                 tracing::warn!(execution = %ctx.execution_id, "output pump did not finish");
             }
         }
-        let code = exit_code(status);
         // The helper writes its report only when it cannot start the program, and then
         // exits with this code.
         if code == sandbox::helper::CANNOT_START {
-            if let Some(why) = sandbox::take_report(&report).await {
+            if let Some(why) = running.start_failure().await {
                 anyhow::bail!("{why}");
             }
         }
         Ok(code)
     }
-}
-
-fn exit_code(status: std::process::ExitStatus) -> i32 {
-    use std::os::unix::process::ExitStatusExt;
-    status
-        .code()
-        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
 }

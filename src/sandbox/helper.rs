@@ -18,12 +18,13 @@ use landlock::{
     RulesetStatus, Scope, ABI,
 };
 use nix::sys::resource::{getrlimit, setrlimit, Resource};
+use serde::{Deserialize, Serialize};
 
 /// The Landlock ABI whose rights the helper asks for; older kernels get what they support.
 const TARGET_ABI: ABI = ABI::V6;
 
 /// TCP access of the program.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
 pub enum NetAccess {
     /// No TCP connect or bind (where the kernel has Landlock ABI 4 or later).
     None,
@@ -31,8 +32,9 @@ pub enum NetAccess {
     Full,
 }
 
-/// Arguments of `hake sandbox-exec`.
-#[derive(Clone, Debug, clap::Args)]
+/// Arguments of `hake sandbox-exec` (and, serialized, of a spawn request to the
+/// [`zygote`](super::zygote)).
+#[derive(Clone, Debug, clap::Args, Serialize, Deserialize)]
 pub struct SandboxArgs {
     /// A file or directory the program may read and execute (repeatable).
     #[arg(long = "ro", value_name = "PATH")]
@@ -68,8 +70,20 @@ pub const CANNOT_START: i32 = 127;
 
 /// Runs the helper: returns only when the program could not be started (the exit code).
 pub fn run(args: &SandboxArgs) -> i32 {
-    let mut report = args.report.as_ref().and_then(|p| File::create(p).ok());
-    let err = match confine_and_exec(args) {
+    let report = args.report.as_ref().and_then(|p| File::create(p).ok());
+    run_with(args, None, report, |_| {})
+}
+
+/// Confines this process as `args` say (after entering `cwd`, when given) and replaces it
+/// with the program, set up further by `setup`. Returns only when the program could not
+/// be started: the exit code, after writing why to `report` (stderr when there is none).
+pub(crate) fn run_with(
+    args: &SandboxArgs,
+    cwd: Option<&std::path::Path>,
+    mut report: Option<File>,
+    setup: impl FnOnce(&mut std::process::Command),
+) -> i32 {
+    let err = match confine_and_exec(args, cwd, setup) {
         Ok(never) => match never {},
         Err(e) => e,
     };
@@ -81,6 +95,42 @@ pub fn run(args: &SandboxArgs) -> i32 {
         None => eprintln!("hake sandbox-exec: {message}"),
     }
     CANNOT_START
+}
+
+/// Flags of `hake sandbox-exec` that give `args` (the inverse of parsing them).
+pub fn to_flags(args: &SandboxArgs) -> Vec<OsString> {
+    let mut a: Vec<OsString> = Vec::new();
+    let mut flag = |name: &str, value: OsString| {
+        a.push(name.into());
+        a.push(value);
+    };
+    for p in &args.read_only {
+        flag("--ro", p.clone().into());
+    }
+    for p in &args.read_write {
+        flag("--rw", p.clone().into());
+    }
+    if let Some(r) = &args.report {
+        flag("--report", r.clone().into());
+    }
+    let net = match args.net {
+        NetAccess::None => "none",
+        NetAccess::Full => "full",
+    };
+    flag("--net", net.into());
+    flag("--nofile", args.nofile.to_string().into());
+    if let Some(bytes) = args.rlimit_as {
+        flag("--rlimit-as", bytes.to_string().into());
+    }
+    if let Some(u) = &args.user {
+        flag("--user", u.into());
+    }
+    if args.no_landlock {
+        a.push("--no-landlock".into());
+    }
+    a.push("--".into());
+    a.extend(args.command.iter().cloned());
+    a
 }
 
 /// The Landlock ABI of the running kernel, found by confining a short-lived thread (a
@@ -106,11 +156,19 @@ pub fn probe_abi() -> anyhow::Result<i32> {
 
 enum Never {}
 
-fn confine_and_exec(args: &SandboxArgs) -> anyhow::Result<Never> {
+fn confine_and_exec(
+    args: &SandboxArgs,
+    cwd: Option<&std::path::Path>,
+    setup: impl FnOnce(&mut std::process::Command),
+) -> anyhow::Result<Never> {
     let (program, rest) = args
         .command
         .split_first()
         .context("no program given after --")?;
+    if let Some(dir) = cwd {
+        nix::unistd::chdir(dir)
+            .with_context(|| format!("cannot start {program:?} in {}", dir.display()))?;
+    }
     // The ruleset's paths are opened first, with the server's rights; the user change and
     // the limits come next, Landlock last (it also sets no_new_privs).
     let ruleset = if args.no_landlock {
@@ -131,7 +189,10 @@ fn confine_and_exec(args: &SandboxArgs) -> anyhow::Result<Never> {
         }
         None => nix::sys::prctl::set_no_new_privs().context("setting no_new_privs")?,
     }
-    let err = std::process::Command::new(program).args(rest).exec();
+    let mut command = std::process::Command::new(program);
+    command.args(rest);
+    setup(&mut command);
+    let err = command.exec();
     Err(anyhow::Error::new(err).context(format!("cannot start {program:?}")))
 }
 
@@ -174,4 +235,35 @@ fn set_limits(args: &SandboxArgs) -> anyhow::Result<()> {
         setrlimit(Resource::RLIMIT_AS, bytes, bytes).context("limiting the address space")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    #[derive(Debug, clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: SandboxArgs,
+    }
+
+    #[test]
+    fn flags_parse_back_to_the_arguments_they_came_from() {
+        let args = SandboxArgs {
+            read_only: vec!["/usr".into(), "/opt/x y".into()],
+            read_write: vec!["/tmp/w".into()],
+            net: NetAccess::Full,
+            no_landlock: true,
+            rlimit_as: Some(1 << 30),
+            nofile: 77,
+            user: Some("nobody".into()),
+            report: Some("/tmp/report".into()),
+            command: vec!["sh".into(), "-c".into(), "--ro /etc".into()],
+        };
+        let mut argv: Vec<OsString> = vec!["hake-sandbox".into()];
+        argv.extend(to_flags(&args));
+        let back = Cli::try_parse_from(argv).unwrap().args;
+        assert_eq!(format!("{back:?}"), format!("{args:?}"));
+    }
 }

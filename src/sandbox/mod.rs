@@ -1,7 +1,8 @@
 //! Confinement of Exec jobs. This module owns what a host process may reach: the
 //! [`Sandbox`] decides, per execution, the environment, the paths it may read or write, its
-//! TCP access and limits, and starts the hidden `hake sandbox-exec` [`helper`] that applies
-//! them to itself before it becomes the job's program.
+//! TCP access and limits, and starts the job's program through the [`spawner`]: a forked
+//! child of the [`zygote`], or the hidden `hake sandbox-exec` [`helper`], applies them to
+//! itself before it becomes the job's program.
 //!
 //! What a job gets: a minimal environment (`PATH`, `LANG`, `HOME` and `TMPDIR` in its
 //! scratch dir, `HAKE_*`) plus its spec's variables and the `--exec-pass-env` names;
@@ -9,6 +10,8 @@
 //! read-write access to its outputs and scratch dir; nothing else.
 
 pub mod helper;
+pub mod spawner;
+pub mod zygote;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -22,6 +25,8 @@ use crate::model::{Job, Network};
 use crate::storage::Workspace;
 
 pub use helper::SandboxArgs;
+pub use spawner::Running;
+pub use zygote::Launch;
 
 /// Directories and files every Exec job may read and execute (those that exist on the
 /// host). Of `/proc`, only system-wide facts: other processes' entries (the server's
@@ -80,7 +85,7 @@ pub struct SandboxStatus {
 /// The confinement of this node's Exec jobs; built once at start-up.
 #[derive(Debug)]
 pub struct Sandbox {
-    helper: PathBuf,
+    spawner: spawner::Spawner,
     landlock: bool,
     abi: i32,
     user: Option<User>,
@@ -94,15 +99,6 @@ struct User {
     name: String,
     uid: nix::unistd::Uid,
     gid: nix::unistd::Gid,
-}
-
-/// A helper command for one execution, and where it reports a failure to start.
-#[derive(Debug)]
-pub struct Prepared {
-    /// The helper with its arguments, environment and working directory.
-    pub command: tokio::process::Command,
-    /// Holds why the program could not start, when it could not.
-    pub report: PathBuf,
 }
 
 /// `hake-sandbox` beside this binary when it is there (it starts several times faster
@@ -167,7 +163,7 @@ impl Sandbox {
             }
         }
         Ok(Self {
-            helper,
+            spawner: spawner::Spawner::new(helper),
             landlock,
             abi,
             user,
@@ -190,14 +186,14 @@ impl Sandbox {
     }
 
     /// Makes the execution's scratch, temp and output directories (owned by `--exec-user`
-    /// when set) and the helper command that runs the job's program confined in them.
+    /// when set) and the launch of the job's program, confined in them.
     pub async fn prepare(
         &self,
         job: &Job,
         execution_id: &str,
         ws: &Workspace,
         memory_limit: Option<u64>,
-    ) -> anyhow::Result<Prepared> {
+    ) -> anyhow::Result<Launch> {
         let spec = job.spec.exec.as_ref().context("Spec.Exec is missing")?;
         let tmp = ws.scratch.join(".tmp");
         let dirs = [ws.scratch.clone(), tmp.clone(), ws.outputs_root.clone()];
@@ -235,69 +231,44 @@ impl Sandbox {
             PathBuf::from(&spec.working_directory)
         };
         let report = ws.root.join("exec-start-error");
-        let mut cmd = tokio::process::Command::new(&self.helper);
-        cmd.arg("sandbox-exec")
-            .args(self.helper_args(job, (&read_only, &read_write), memory_limit, &report))
-            .arg("--")
-            .args(&spec.command)
-            .current_dir(&cwd)
-            .env_clear()
-            .env("PATH", DEFAULT_PATH)
-            .env("LANG", "C.UTF-8")
-            .env("HOME", &ws.scratch)
-            .env("TMPDIR", &tmp)
-            .envs(self.pass_env.iter().map(|(k, v)| (k, v)))
-            .env("HAKE_INPUTS", &ws.inputs_root)
-            .env("HAKE_OUTPUTS", &ws.outputs_root)
-            .env("HAKE_JOB_ID", &job.metadata.id)
-            .env("HAKE_EXECUTION_ID", execution_id)
-            .envs(&spec.environment_variables);
-        Ok(Prepared {
-            command: cmd,
-            report,
-        })
+        let mut env: Vec<(OsString, OsString)> = vec![
+            ("PATH".into(), DEFAULT_PATH.into()),
+            ("LANG".into(), "C.UTF-8".into()),
+            ("HOME".into(), ws.scratch.clone().into()),
+            ("TMPDIR".into(), tmp.into()),
+        ];
+        env.extend(self.pass_env.iter().map(|(k, v)| (k.into(), v.clone())));
+        env.extend([
+            ("HAKE_INPUTS".into(), ws.inputs_root.clone().into()),
+            ("HAKE_OUTPUTS".into(), ws.outputs_root.clone().into()),
+            ("HAKE_JOB_ID".into(), job.metadata.id.clone().into()),
+            ("HAKE_EXECUTION_ID".into(), execution_id.into()),
+        ]);
+        env.extend(
+            spec.environment_variables
+                .iter()
+                .map(|(k, v)| (k.into(), v.into())),
+        );
+        let args = SandboxArgs {
+            read_only,
+            read_write,
+            net: match job.spec.network.kind {
+                Network::Full => helper::NetAccess::Full,
+                _ => helper::NetAccess::None,
+            },
+            no_landlock: !self.landlock,
+            rlimit_as: memory_limit,
+            nofile: self.max_open_files,
+            user: self.user.as_ref().map(|u| u.name.clone()),
+            report: Some(report),
+            command: spec.command.iter().map(OsString::from).collect(),
+        };
+        Ok(Launch { args, cwd, env })
     }
 
-    /// The helper's flags for one execution (everything before `--`), given the existing
-    /// read-only and read-write paths of its ruleset.
-    fn helper_args(
-        &self,
-        job: &Job,
-        (ro, rw): (&[PathBuf], &[PathBuf]),
-        memory_limit: Option<u64>,
-        report: &Path,
-    ) -> Vec<OsString> {
-        let mut a: Vec<OsString> = Vec::new();
-        let mut flag = |name: &str, value: &Path| {
-            a.push(name.into());
-            a.push(value.as_os_str().to_owned());
-        };
-        for p in ro {
-            flag("--ro", p);
-        }
-        for p in rw {
-            flag("--rw", p);
-        }
-        flag("--report", report);
-        if !self.landlock {
-            a.push("--no-landlock".into());
-        }
-        a.push("--net".into());
-        a.push(match job.spec.network.kind {
-            Network::Full => "full".into(),
-            _ => "none".into(),
-        });
-        a.push("--nofile".into());
-        a.push(self.max_open_files.to_string().into());
-        if let Some(bytes) = memory_limit {
-            a.push("--rlimit-as".into());
-            a.push(bytes.to_string().into());
-        }
-        if let Some(u) = &self.user {
-            a.push("--user".into());
-            a.push(u.name.clone().into());
-        }
-        a
+    /// Starts a prepared execution's program, confined.
+    pub async fn start(&self, prepared: Launch) -> anyhow::Result<Running> {
+        self.spawner.start(prepared).await
     }
 
     /// The read-only and read-write paths of an execution's ruleset, those that do not
@@ -366,13 +337,6 @@ fn check_traversable(dir: &Path, user: &User) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reads and removes the helper's report: why the program could not start, if it did not.
-pub async fn take_report(report: &Path) -> Option<String> {
-    let text = tokio::fs::read_to_string(report).await.ok();
-    let _ = tokio::fs::remove_file(report).await;
-    text.filter(|t| !t.trim().is_empty())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,7 +344,7 @@ mod tests {
 
     fn sandbox() -> Sandbox {
         Sandbox {
-            helper: PathBuf::from("/bin/true"),
+            spawner: spawner::Spawner::new(PathBuf::from("/bin/true")),
             landlock: true,
             abi: 7,
             user: None,

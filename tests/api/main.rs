@@ -24,6 +24,7 @@ mod docker_pull;
 mod errors;
 mod exec;
 mod exec_sandbox;
+mod exec_spawner;
 mod faults;
 mod fuzz;
 mod go_decode;
