@@ -1,7 +1,8 @@
 //! The server's side of starting confined programs. The [`Spawner`] hands each request to
 //! the [`zygote`](super::zygote) (started on first use, replaced when it dies) and falls
 //! back to starting the [`helper`](super::helper) as a child of its own when the zygote
-//! cannot take the request (one over [`MAX_REQUEST`]) or cannot be started at all.
+//! cannot take the request (one over [`MAX_REQUEST`] or over this host's socket buffer) or
+//! cannot be started at all.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::IoSlice;
@@ -15,7 +16,8 @@ use anyhow::{anyhow, Context as _};
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use nix::sys::signal::{killpg, Signal};
 use nix::sys::socket::{
-    recv, sendmsg, socketpair, AddressFamily, ControlMessage, MsgFlags, SockFlag, SockType,
+    getsockopt, recv, sendmsg, socketpair, sockopt, AddressFamily, ControlMessage, MsgFlags,
+    SockFlag, SockType,
 };
 use nix::unistd::Pid;
 use tokio::io::{AsyncRead, Interest};
@@ -142,7 +144,10 @@ impl Spawner {
         request.args.report = report;
         match encoded {
             Ok(bytes) if bytes.len() <= MAX_REQUEST => match self.link().await {
-                Ok(link) => return link.start(&bytes).await,
+                Ok(link) if bytes.len() <= link.max_request => return link.start(&bytes).await,
+                Ok(_) => tracing::debug!(
+                    "Exec request over this host's socket buffer: starting the helper"
+                ),
                 Err(e) => {
                     tracing::warn!(error = %format!("{e:#}"), "the Exec spawner cannot start; starting the helper for this execution")
                 }
@@ -210,6 +215,9 @@ struct Link {
     sock: Arc<UnixStream>,
     /// Who waits for which reply; shared with the reply reader.
     state: Arc<Mutex<State>>,
+    /// The largest request one message can carry on this host (its socket buffer, at
+    /// most [`MAX_REQUEST`]).
+    max_request: usize,
     /// The zygote process; killed when the link goes.
     _process: tokio::process::Child,
 }
@@ -238,6 +246,9 @@ impl Link {
         )
         .context("creating the spawner's socket")?;
         fcntl(&ours, FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
+        // One message must fit in the sender's buffer, less the kernel's bookkeeping.
+        let sndbuf = getsockopt(&ours, sockopt::SndBuf).context("reading SO_SNDBUF")?;
+        let max_request = MAX_REQUEST.min(sndbuf.saturating_sub(4096));
         let process = tokio::process::Command::new(helper)
             .arg("sandbox-zygote")
             .env_clear()
@@ -265,6 +276,7 @@ impl Link {
         Ok(Self {
             sock,
             state,
+            max_request,
             _process: process,
         })
     }
