@@ -1,7 +1,8 @@
 //! The Exec engine (extension, only with `--allow-exec`): a host process in its own
 //! process group, confined by the [`Sandbox`] (started by its spawner, whose child
-//! confines itself and becomes the program). Stop sends SIGTERM to the group, then SIGKILL after the grace
-//! period; when the program exits, whatever it left running in its group is killed too.
+//! confines itself and becomes the program). Stop sends SIGTERM to the group, then SIGKILL
+//! after the grace period; when the program exits, whatever it left running in its group
+//! is killed too.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,7 +96,7 @@ impl Executor for ExecEngine {
                 tracing::warn!(execution = %ctx.execution_id, "output pump did not finish");
             }
         }
-        // The helper writes its report only when it cannot start the program, and then
+        // The confining child reports only when it cannot start the program, and then
         // exits with this code.
         if code == sandbox::helper::CANNOT_START {
             if let Some(why) = running.start_failure().await {

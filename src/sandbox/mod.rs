@@ -230,6 +230,7 @@ impl Sandbox {
         } else {
             PathBuf::from(&spec.working_directory)
         };
+        // Only the helper writes here; the spawner's child reports through a pipe.
         let report = ws.root.join("exec-start-error");
         let mut env: Vec<(OsString, OsString)> = vec![
             ("PATH".into(), DEFAULT_PATH.into()),

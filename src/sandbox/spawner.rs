@@ -30,6 +30,9 @@ use super::zygote::{Launch, Reply, MAX_REQUEST};
 /// How long a new zygote may take to say it is ready.
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// After a zygote failed to start, how long executions go straight to the helper.
+const RETRY_AFTER: Duration = Duration::from_secs(60);
+
 /// A program's output stream.
 pub type Output = Box<dyn AsyncRead + Send + Unpin>;
 
@@ -125,6 +128,8 @@ pub struct Spawner {
     helper: PathBuf,
     /// The running zygote, started on first use; replaced once it has closed.
     current: tokio::sync::Mutex<Option<Arc<Link>>>,
+    /// When starting a zygote last failed.
+    failed_at: Mutex<Option<std::time::Instant>>,
 }
 
 impl Spawner {
@@ -133,6 +138,7 @@ impl Spawner {
         Self {
             helper,
             current: tokio::sync::Mutex::new(None),
+            failed_at: Mutex::new(None),
         }
     }
 
@@ -143,13 +149,16 @@ impl Spawner {
         let encoded = serde_json::to_vec(&request);
         request.args.report = report;
         match encoded {
+            Ok(_) if self.backing_off() => {}
             Ok(bytes) if bytes.len() <= MAX_REQUEST => match self.link().await {
                 Ok(link) if bytes.len() <= link.max_request => return link.start(&bytes).await,
                 Ok(_) => tracing::debug!(
                     "Exec request over this host's socket buffer: starting the helper"
                 ),
                 Err(e) => {
-                    tracing::warn!(error = %format!("{e:#}"), "the Exec spawner cannot start; starting the helper for this execution")
+                    *self.failed_at.lock().expect("spawner backoff") =
+                        Some(std::time::Instant::now());
+                    tracing::warn!(error = %format!("{e:#}"), "the Exec spawner cannot start; starting the helper instead for {}s", RETRY_AFTER.as_secs())
                 }
             },
             Ok(_) => tracing::debug!("Exec request over {MAX_REQUEST} bytes: starting the helper"),
@@ -158,6 +167,12 @@ impl Spawner {
             }
         }
         self.start_helper(request)
+    }
+
+    /// Whether a zygote failed to start less than [`RETRY_AFTER`] ago.
+    fn backing_off(&self) -> bool {
+        let failed_at = *self.failed_at.lock().expect("spawner backoff");
+        failed_at.is_some_and(|t| t.elapsed() < RETRY_AFTER)
     }
 
     /// The running zygote, started if there is none or the last one closed.

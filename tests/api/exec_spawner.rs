@@ -132,3 +132,25 @@ async fn a_dead_spawner_fails_its_running_executions_and_the_next_job_gets_a_new
     assert_ne!(next, spawner, "a new spawner");
     assert!(process_alive(next));
 }
+
+#[tokio::test]
+async fn a_helper_that_cannot_be_the_spawner_still_runs_every_job() {
+    // A helper that confines and execs but refuses to be the spawner.
+    let dir = tempfile::tempdir().unwrap();
+    let helper = dir.path().join("old-helper");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = sandbox-zygote ] && exit 2\nexec {} \"$@\"\n",
+            env!("CARGO_BIN_EXE_hake-sandbox")
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let app = spawn_with(|c| c.exec_helper = Some(helper.clone())).await;
+    for _ in 0..2 {
+        // The helper became the program, so its parent is the server.
+        assert_eq!(parent_of_a_job(&app).await, std::process::id() as i32);
+    }
+}
