@@ -143,30 +143,43 @@ impl Spawner {
     }
 
     /// Starts `launch`'s program confined, with stdin on /dev/null and its output piped.
-    pub async fn start(&self, mut request: Launch) -> anyhow::Result<Running> {
-        // The zygote's child reports through a pipe, the helper into its report file.
-        let report = request.args.report.take();
-        let encoded = serde_json::to_vec(&request);
-        request.args.report = report;
-        match encoded {
-            Ok(_) if self.backing_off() => {}
-            Ok(bytes) if bytes.len() <= MAX_REQUEST => match self.link().await {
-                Ok(link) if bytes.len() <= link.max_request => return link.start(&bytes).await,
-                Ok(_) => tracing::debug!(
-                    "Exec request over this host's socket buffer: starting the helper"
-                ),
-                Err(e) => {
-                    *self.failed_at.lock().expect("spawner backoff") =
-                        Some(std::time::Instant::now());
-                    tracing::warn!(error = %format!("{e:#}"), "the Exec spawner cannot start; starting the helper instead for {}s", RETRY_AFTER.as_secs())
-                }
-            },
-            Ok(_) => tracing::debug!("Exec request over {MAX_REQUEST} bytes: starting the helper"),
-            Err(e) => {
-                tracing::debug!(error = %e, "Exec request not encodable: starting the helper")
-            }
+    pub async fn start(&self, launch: Launch) -> anyhow::Result<Running> {
+        match self.try_zygote(&launch).await {
+            Some(started) => started,
+            None => self.start_helper(launch),
         }
-        self.start_helper(request)
+    }
+
+    /// Hands `launch` to the zygote; `None` when the helper must start it instead. (The
+    /// zygote's child reports through a pipe and never opens `args.report`, the helper's.)
+    async fn try_zygote(&self, launch: &Launch) -> Option<anyhow::Result<Running>> {
+        if self.backing_off() {
+            return None;
+        }
+        let bytes = match serde_json::to_vec(launch) {
+            Ok(bytes) if bytes.len() <= MAX_REQUEST => bytes,
+            Ok(_) => {
+                tracing::debug!("Exec request over {MAX_REQUEST} bytes: starting the helper");
+                return None;
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "Exec request not encodable: starting the helper");
+                return None;
+            }
+        };
+        let link = match self.link().await {
+            Ok(link) => link,
+            Err(e) => {
+                *self.failed_at.lock().expect("spawner backoff") = Some(std::time::Instant::now());
+                tracing::warn!(error = %format!("{e:#}"), "the Exec spawner cannot start; starting the helper instead for {}s", RETRY_AFTER.as_secs());
+                return None;
+            }
+        };
+        if bytes.len() > link.max_request {
+            tracing::debug!("Exec request over this host's socket buffer: starting the helper");
+            return None;
+        }
+        Some(link.start(&bytes).await)
     }
 
     /// Whether a zygote failed to start less than [`RETRY_AFTER`] ago.
