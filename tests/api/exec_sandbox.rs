@@ -51,13 +51,6 @@ fn assert_verdicts(got: &BTreeMap<String, String>, want: &[(&str, &str)]) {
     }
 }
 
-fn stdout(state: &Value) -> String {
-    state["Executions"][0]["RunOutput"]["stdout"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
 #[tokio::test]
 async fn exec_jobs_never_see_the_servers_environment() {
     // A variable of the server's (this process's) environment, passed on purpose by name.
@@ -84,7 +77,7 @@ async fn exec_jobs_never_see_the_servers_environment() {
             ("own_proc", "allowed"),
         ],
     );
-    let env: BTreeMap<String, String> = stdout(&state)
+    let env: BTreeMap<String, String> = run_stdout(&state)
         .lines()
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -212,9 +205,9 @@ echo "core $(ulimit -c) nofile $(ulimit -n) as $(ulimit -v)"
     assert!(!outside.exists());
     assert!(!server_home.join("hake-probe-planted").exists());
     assert!(
-        stdout(&state).contains(&format!("core 0 nofile 1024 as {}", 512_000_000 / 1024)),
+        run_stdout(&state).contains(&format!("core 0 nofile 1024 as {}", 512_000_000 / 1024)),
         "{}",
-        stdout(&state)
+        run_stdout(&state)
     );
     let files = download_results(&app, state["JobID"].as_str().unwrap()).await;
     assert_eq!(
@@ -403,7 +396,7 @@ async fn a_kernel_without_landlock_stops_the_exec_engine_unless_the_sandbox_is_o
         .submit_ok(exec_spec(&["sh", "-c", "echo ${CARGO_PKG_NAME:-unset}"]))
         .await;
     let state = app.wait_terminal(&id, 20).await;
-    assert_eq!(stdout(&state), "unset\n", "{state}");
+    assert_eq!(run_stdout(&state), "unset\n", "{state}");
 }
 
 #[test]
@@ -463,7 +456,7 @@ async fn exec_user_runs_jobs_as_that_user_with_their_outputs() {
         &[("write_output", "allowed"), ("write_home", "allowed")],
     );
     assert!(
-        stdout(&state).starts_with(&format!("{}\n", nobody.uid)),
+        run_stdout(&state).starts_with(&format!("{}\n", nobody.uid)),
         "{state}"
     );
     let files = download_results(&app, state["JobID"].as_str().unwrap()).await;

@@ -1,23 +1,16 @@
 //! How Exec programs are started: forked by the server's one spawner process, through the
 //! helper when a request is too big for the spawner, and by a new spawner after one dies.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::helpers::*;
-
-fn stdout(state: &Value) -> String {
-    state["Executions"][0]["RunOutput"]["stdout"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
 
 /// Runs `sh -c 'echo $PPID'` and returns the parent pid the program saw.
 async fn parent_of_a_job(app: &TestApp) -> i32 {
     let id = app.submit_ok(exec_spec(&["sh", "-c", "echo $PPID"])).await;
     let state = app.wait_terminal(&id, 20).await;
     assert_eq!(state["State"], "Completed", "{state}");
-    stdout(&state).trim().parse().expect("a pid")
+    run_stdout(&state).trim().parse().expect("a pid")
 }
 
 #[tokio::test]
@@ -50,7 +43,7 @@ async fn an_exec_request_too_big_for_the_spawner_starts_through_the_helper() {
     let id = app.submit_ok(spec).await;
     let state = app.wait_terminal(&id, 20).await;
     assert_eq!(state["State"], "Completed", "{state}");
-    let out = stdout(&state);
+    let out = run_stdout(&state);
     let words: Vec<&str> = out.split_whitespace().collect();
     assert_eq!(&words[..2], ["100000", "100000"], "{out}");
     // The helper is the server's child and became the program: its parent is the server.

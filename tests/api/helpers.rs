@@ -314,6 +314,14 @@ pub fn shared_input(mut spec: Value, dir: &std::path::Path) -> Value {
     spec
 }
 
+/// The stdout its first execution recorded (empty when there is none).
+pub fn run_stdout(state: &Value) -> String {
+    state["Executions"][0]["RunOutput"]["stdout"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 pub fn exec_spec(cmd: &[&str]) -> Value {
     json!({"Engine": "Exec", "PublisherSpec": {"Type": "Noop"}, "Exec": {"Command": cmd}, "Deal": {"Concurrency": 1}})
 }
