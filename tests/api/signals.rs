@@ -10,7 +10,9 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::{Connection as _, SqliteConnection};
 
+use crate::deploy::open_logs;
 use crate::helpers::*;
+use crate::log_client::Frames;
 use crate::process::{serve, Proc};
 use hake::auth::Signer;
 
@@ -131,16 +133,21 @@ async fn sigterm_refuses_new_requests_with_503_and_closes_the_database_cleanly()
         acked.push(body["job"]["Metadata"]["ID"].as_str().unwrap().to_owned());
     }
     // A job that ignores SIGTERM keeps the shutdown busy for the kill grace period.
-    let stubborn = exec_spec(&["sh", "-c", "trap '' TERM; sleep 30"]);
+    // It says so once its trap is set: a SIGTERM that came before would end it at once.
+    let stubborn = exec_spec(&["sh", "-c", "trap '' TERM; echo armed; sleep 30"]);
     let (s, body) = submit(&p, &signer, stubborn).await;
     assert_eq!(s, StatusCode::OK, "{body}");
     let stubborn = body["job"]["Metadata"]["ID"].as_str().unwrap().to_owned();
     acked.push(stubborn.clone());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while p.state(&stubborn).await["Executions"][0]["State"] != "BidAccepted" {
-        assert!(Instant::now() < deadline, "the job did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut log = Frames::new(open_logs(&p.http, &p.base, &signer, &stubborn).await);
+    loop {
+        let frame = log.next().await.expect("the job said it was armed");
+        assert!(frame.get("End").is_none(), "the job ended early: {frame}");
+        if frame["Data"] == "armed\n" {
+            break;
+        }
     }
+    drop(log);
 
     let signalled = Instant::now();
     p.signal(Signal::SIGTERM);
