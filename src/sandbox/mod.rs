@@ -4,7 +4,7 @@
 //! child of the [`zygote`], or the hidden `hake sandbox-exec` [`helper`], applies them to
 //! itself before it becomes the job's program.
 //!
-//! What a job gets: a minimal environment (`PATH`, `LANG`, `HOME` and `TMPDIR` in its
+//! What a job gets: a minimal environment (`PATH`, `LANG`, `HOME` and `TMPDIR`, both its
 //! scratch dir, `HAKE_*`) plus its spec's variables and the `--exec-pass-env` names;
 //! read-only access to the system directories, `--exec-read-only-path`s and its inputs;
 //! read-write access to its outputs and scratch dir; nothing else.
@@ -195,10 +195,16 @@ impl Sandbox {
         memory_limit: Option<u64>,
     ) -> anyhow::Result<Launch> {
         let spec = job.spec.exec.as_ref().context("Spec.Exec is missing")?;
-        let tmp = ws.scratch.join(".tmp");
-        let dirs = [ws.scratch.clone(), tmp.clone(), ws.outputs_root.clone()];
-        let mut owned = dirs.to_vec();
-        owned.extend(ws.outputs.iter().map(|m| m.host.clone()));
+        // The scratch dir is the one directory made here (`HOME`, `TMPDIR` and the default
+        // working directory): each mkdir costs an inode, and on a busy node that is much
+        // of a short job's cost. `HAKE_OUTPUTS` exists when the job declares outputs (the
+        // storage made it with them); with none, nothing written there is published.
+        let scratch = ws.scratch.clone();
+        let mut owned = vec![scratch.clone()];
+        if !ws.outputs.is_empty() {
+            owned.push(ws.outputs_root.clone());
+            owned.extend(ws.outputs.iter().map(|m| m.host.clone()));
+        }
         let owner = self.user.as_ref().map(|u| (u.uid, u.gid, u.name.clone()));
         let (read_only, read_write) = if self.landlock {
             self.paths(ws)
@@ -208,10 +214,8 @@ impl Sandbox {
         // The directories, their owner and which ruleset paths exist are file system
         // calls: one trip to the blocking pool makes them all.
         let (read_only, read_write) = tokio::task::spawn_blocking(move || {
-            for dir in &dirs {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("creating {}", dir.display()))?;
-            }
+            std::fs::create_dir_all(&scratch)
+                .with_context(|| format!("creating {}", scratch.display()))?;
             if let Some((uid, gid, name)) = &owner {
                 for p in &owned {
                     nix::unistd::chown(p, Some(*uid), Some(*gid))
@@ -236,7 +240,7 @@ impl Sandbox {
             ("PATH".into(), DEFAULT_PATH.into()),
             ("LANG".into(), "C.UTF-8".into()),
             ("HOME".into(), ws.scratch.clone().into()),
-            ("TMPDIR".into(), tmp.into()),
+            ("TMPDIR".into(), ws.scratch.clone().into()),
         ];
         env.extend(self.pass_env.iter().map(|(k, v)| (k.into(), v.clone())));
         env.extend([

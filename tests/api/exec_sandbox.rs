@@ -63,7 +63,7 @@ async fn exec_jobs_never_see_the_servers_environment() {
     let (verdicts, state) = probe(
         &app,
         &format!(
-            "env; p proc_environ cat /proc/{server_pid}/environ; p proc_cmdline cat /proc/{server_pid}/cmdline; p signal_server kill -0 {server_pid}; p own_proc cat /proc/$$/status"
+            "env; [ -e \"$HAKE_OUTPUTS\" ] && echo outputs-dir-exists; p proc_environ cat /proc/{server_pid}/environ; p proc_cmdline cat /proc/{server_pid}/cmdline; p signal_server kill -0 {server_pid}; p own_proc cat /proc/$$/status"
         ),
         |s| s["Exec"]["EnvironmentVariables"] = json!({"FROM_SPEC": "yes"}),
     )
@@ -118,7 +118,11 @@ async fn exec_jobs_never_see_the_servers_environment() {
     }
     let home = &env["HOME"];
     assert!(home.ends_with("/work"), "HOME is the scratch dir: {home}");
-    assert_eq!(env["TMPDIR"], format!("{home}/.tmp"));
+    assert_eq!(&env["TMPDIR"], home, "TMPDIR is the scratch dir too");
+    assert!(
+        !run_stdout(&state).contains("outputs-dir-exists"),
+        "a job without outputs has no $HAKE_OUTPUTS directory"
+    );
 }
 
 #[tokio::test]
@@ -126,7 +130,7 @@ async fn exec_jobs_cannot_read_write_or_list_the_data_dir_and_database() {
     let app = spawn_app().await;
     let data = app.dir.path().join("data");
     let node_id = std::fs::read_to_string(data.join("node_id")).unwrap();
-    let script = r#"D="$HAKE_OUTPUTS/../../.."
+    let script = r#"D="$HOME/../../.."
 p list_data ls "$D"
 p read_db cat "$D/hake.db"
 p write_db sh -c 'echo x >> "$1"' _ "$D/hake.db"
