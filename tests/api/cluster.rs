@@ -431,11 +431,12 @@ async fn logs_follow_live_through_another_node_and_results_download_through_it()
     };
     let (a, b) = (&nodes[0], &nodes[1]);
     let mut spec = pinned(
-        sh("for i in 1 2 3 4 5; do echo line $i; sleep 0.3; done; echo out > $HAKE_OUTPUTS/r.txt"),
+        sh("for i in 1 2 3 4 5; do echo line $i; sleep 0.3; done; echo out > $HAKE_OUTPUTS/out/r.txt"),
         "name",
         "node1",
     );
     spec["PublisherSpec"] = json!({"Type": "Local"});
+    spec["outputs"] = json!([{"Name": "out", "path": "/outputs"}]);
     let job = a.submit_ok(spec).await;
     let resp = log_client::open(
         a,
