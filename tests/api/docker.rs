@@ -255,10 +255,7 @@ async fn the_network_is_none_by_default_and_full_gives_an_interface() {
     spec["Network"] = json!({"Type": "Full"});
     let (_, state) = run_job(&app, spec).await;
     assert_eq!(state["State"], "Completed", "{state}");
-    let ifaces = state["Executions"][0]["RunOutput"]["stdout"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let ifaces = run_stdout(&state);
     assert!(
         ifaces.lines().any(|l| l != "lo"),
         "Full network has an interface besides lo: {ifaces:?}"

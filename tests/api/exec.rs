@@ -132,10 +132,7 @@ async fn exec_sees_its_inputs_outputs_and_environment() {
     let id = app.submit_ok(spec).await;
     let state = app.wait_terminal(&id, 20).await;
     assert_eq!(state["State"], "Completed", "{state}");
-    let stdout = state["Executions"][0]["RunOutput"]["stdout"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let stdout = run_stdout(&state);
     assert!(stdout.starts_with("hello inputhi there\n"), "{stdout}");
     assert!(stdout.contains("/work"), "scratch dir as cwd: {stdout}");
 

@@ -28,10 +28,7 @@ async fn probe(
         state["State"], "Completed",
         "the probing job completes: {state}"
     );
-    let stdout = state["Executions"][0]["RunOutput"]["stdout"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let stdout = run_stdout(&state);
     let verdicts = stdout
         .lines()
         .filter_map(|l| l.rsplit_once(' '))
