@@ -1,9 +1,10 @@
 //! The Wasm engine: runs a WebAssembly module with wasmtime and WASI preview 1.
 //!
-//! It owns the node's one wasmtime [`Engine`] and the thread that advances its epoch, and
-//! for each execution: fetching and compiling the entry module, the WASI context (argv,
-//! environment, stdout/stderr streamed into the log sink, preopened directories), the
-//! memory limit, calling the entry point, and stopping the instance when `ctx.stop` fires.
+//! It owns the node's one wasmtime [`Engine`] and the thread that advances its epoch while
+//! executions run (`epoch.rs`), and for each execution: fetching and compiling the entry
+//! module, the WASI context (argv, environment, stdout/stderr streamed into the log sink,
+//! preopened directories), the memory limit, calling the entry point, and stopping the
+//! instance when `ctx.stop` fires.
 //!
 //! The entry module is a binary module (WAT text is accepted too). Exit codes: returning
 //! from the entry point is 0, `proc_exit(n)` is n, a trap is an engine error.
@@ -23,13 +24,12 @@
 //!
 //! A job with one output and no inputs therefore sees its output directory as fd 3.
 
+mod epoch;
 pub(crate) mod limits;
 mod stdio;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _};
@@ -43,6 +43,7 @@ pub use limits::{
     is_plain_identifier, memory_limit, parse_memory, DEFAULT_MEMORY_LIMIT, MAX_MEMORY_LIMIT,
 };
 
+use self::epoch::EpochTicker;
 use self::stdio::LogPipe;
 use super::{Executor, RunContext};
 use crate::model::{Engine as EngineKind, LogStream, Spec, StorageSource, StorageSpec, WasmSpec};
@@ -65,10 +66,10 @@ pub struct WasmEngine {
     linker: Arc<Linker<Host>>,
     /// Where entry modules are fetched from.
     storage: Storage,
-    /// Advances `engine`'s epoch every [`EPOCH_TICK`] on its own thread for as long as this
-    /// engine lives; every store's epoch callback runs on those ticks. Dropping the engine
-    /// stops the thread.
-    _ticker: EpochTicker,
+    /// Advances `engine`'s epoch every [`EPOCH_TICK`] on its own thread while an execution
+    /// holds one of its guards; every store's epoch callback runs on those ticks. Dropping
+    /// the engine stops the thread.
+    ticker: EpochTicker,
 }
 
 impl std::fmt::Debug for WasmEngine {
@@ -96,12 +97,13 @@ impl WasmEngine {
             .context("linking WASI preview 1")?;
         wasmtime_wasi::preview0::add_to_linker_async(&mut linker, |h: &mut Host| &mut h.wasi)
             .context("linking WASI preview 0")?;
-        let ticker = EpochTicker::start(engine.clone())?;
+        let ticked = engine.clone();
+        let ticker = EpochTicker::start(EPOCH_TICK, move || ticked.increment_epoch())?;
         Ok(Self {
             engine,
             linker: Arc::new(linker),
             storage,
-            _ticker: ticker,
+            ticker,
         })
     }
 
@@ -124,6 +126,7 @@ impl WasmEngine {
         let limits = StoreLimitsBuilder::new()
             .memory_size(usize::try_from(memory).unwrap_or(usize::MAX))
             .build();
+        let _ticking = self.ticker.hold();
         let mut store = Store::new(&self.engine, Host { wasi, limits });
         store.limiter(|h| &mut h.limits);
         let stop = ctx.stop.clone();
@@ -346,41 +349,6 @@ fn normalize(path: &str) -> String {
 fn parent(path: &str) -> Option<String> {
     let (dir, name) = path.rsplit_once('/')?;
     (!name.is_empty()).then(|| normalize(dir))
-}
-
-/// The thread that advances an engine's epoch.
-struct EpochTicker {
-    done: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl EpochTicker {
-    fn start(engine: Engine) -> anyhow::Result<Self> {
-        let done = Arc::new(AtomicBool::new(false));
-        let flag = done.clone();
-        let thread = std::thread::Builder::new()
-            .name("wasm-epoch".into())
-            .spawn(move || {
-                while !flag.load(Ordering::Relaxed) {
-                    std::thread::sleep(EPOCH_TICK);
-                    engine.increment_epoch();
-                }
-            })
-            .context("starting the wasm epoch thread")?;
-        Ok(Self {
-            done,
-            thread: Some(thread),
-        })
-    }
-}
-
-impl Drop for EpochTicker {
-    fn drop(&mut self) {
-        self.done.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
 }
 
 #[cfg(test)]
