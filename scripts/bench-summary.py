@@ -86,7 +86,12 @@ def main(path):
         elif bench == "rss":
             check(
                 f"[{store}] RSS, {r['jobs']} jobs + {r['followers']} followers",
-                f"{r['with_followers_mb']:.0f} MB",
+                f"{r['with_followers_mb']:.0f} MB"
+                + (
+                    f" ({r['with_followers_anon_mb']:.0f} anonymous, {r['with_followers_file_mb']:.0f} file)"
+                    if "with_followers_anon_mb" in r
+                    else ""
+                ),
                 "<= 100 MB",
                 r["with_followers_mb"] <= 100,
             )

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::load::{run_jobs, run_to_end, wait_idle, wait_state};
 use crate::logs::{logs_body, submit_emitter};
-use crate::{client, proc_stat, submit_one};
+use crate::{client, proc_stat, status_kb, submit_one};
 
 fn mb(kb: u64) -> f64 {
     kb as f64 / 1024.0
@@ -87,19 +87,25 @@ pub(crate) async fn rss(url: &str, pid: u32, jobs: usize, followers: usize) -> a
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let follow_kb = rss_kb(pid);
+    // Anonymous memory is the server's own; file pages are its binary's mapped code and
+    // data, which the page cache decides as much as hake does.
+    let anon_kb = status_kb(pid, "RssAnon").unwrap_or(0);
+    let file_kb = status_kb(pid, "RssFile").unwrap_or(0);
     let opened = open.load(Ordering::Relaxed);
     cancel(&http, &base, &signer, &job).await?;
     for t in tasks {
         let _ = t.await;
     }
     println!(
-        "rss: start {:.1} MB | after {} finished Noop jobs ({failed} failed, {:.0} jobs/s) {:.1} MB | with {opened} idle followers {:.1} MB",
-        mb(start_kb), done.len(), done.len() as f64 / jobs_secs, mb(jobs_kb), mb(follow_kb)
+        "rss: start {:.1} MB | after {} finished Noop jobs ({failed} failed, {:.0} jobs/s) {:.1} MB | with {opened} idle followers {:.1} MB (anonymous {:.1}, file {:.1})",
+        mb(start_kb), done.len(), done.len() as f64 / jobs_secs, mb(jobs_kb), mb(follow_kb),
+        mb(anon_kb), mb(file_kb)
     );
     println!(
         "{}",
         json!({"bench": "rss", "start_mb": mb(start_kb), "jobs": done.len(), "after_jobs_mb": mb(jobs_kb),
-               "followers": opened, "with_followers_mb": mb(follow_kb)})
+               "followers": opened, "with_followers_mb": mb(follow_kb),
+               "with_followers_anon_mb": mb(anon_kb), "with_followers_file_mb": mb(file_kb)})
     );
     Ok(())
 }
