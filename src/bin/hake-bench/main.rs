@@ -345,14 +345,20 @@ fn proc_stat(pid: u32) -> Option<(f64, u64)> {
     let after = stat.rsplit_once(')')?.1;
     let f: Vec<&str> = after.split_whitespace().collect();
     let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
-    Some((ticks as f64 / 100.0, status_kb(pid, "VmRSS")?))
+    let [rss_kb] = status_kb(pid, ["VmRSS"])?;
+    Some((ticks as f64 / 100.0, rss_kb))
 }
 
-/// A kB field of `/proc/PID/status` (`VmRSS`, `RssAnon`, `RssFile`, ...).
-fn status_kb(pid: u32, field: &str) -> Option<u64> {
+/// kB fields of `/proc/PID/status` (`VmRSS`, `RssAnon`, `RssFile`, ...), in the order
+/// asked, all from one read of the file.
+fn status_kb<const N: usize>(pid: u32, fields: [&str; N]) -> Option<[u64; N]> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find_map(|l| {
-        let rest = l.strip_prefix(field)?.strip_prefix(':')?;
-        rest.split_whitespace().next()?.parse().ok()
-    })
+    let mut kb = [0; N];
+    for (slot, field) in kb.iter_mut().zip(fields) {
+        *slot = status.lines().find_map(|l| {
+            let rest = l.strip_prefix(field)?.strip_prefix(':')?;
+            rest.split_whitespace().next()?.parse().ok()
+        })?;
+    }
+    Some(kb)
 }

@@ -86,11 +86,11 @@ pub(crate) async fn rss(url: &str, pid: u32, jobs: usize, followers: usize) -> a
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let follow_kb = rss_kb(pid);
     // Anonymous memory is the server's own; file pages are its binary's mapped code and
-    // data, which the page cache decides as much as hake does.
-    let anon_kb = status_kb(pid, "RssAnon").unwrap_or(0);
-    let file_kb = status_kb(pid, "RssFile").unwrap_or(0);
+    // data, which the page cache decides as much as hake does. One read, so that the two
+    // parts add up to the total.
+    let [follow_kb, anon_kb, file_kb] =
+        status_kb(pid, ["VmRSS", "RssAnon", "RssFile"]).unwrap_or_default();
     let opened = open.load(Ordering::Relaxed);
     cancel(&http, &base, &signer, &job).await?;
     for t in tasks {
