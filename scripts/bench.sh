@@ -2,8 +2,9 @@
 # One benchmark round, as recorded in docs/PERFORMANCE.md: the HTTP ceiling, signed
 # submits, states, trivial Exec jobs (and pueue beside them when it is installed), log
 # fan-out and catch-up, a 150 MB result download beside python's http.server serving the
-# same file, RSS after 10,000 jobs with 1,000 idle followers, and optionally a soak. Each
-# part runs against a fresh server on a fresh data dir.
+# same file, RSS after 100,000 jobs with 5,000 idle followers (from a cold page cache
+# when run as root), and optionally a soak. Each part runs against a fresh server on a
+# fresh data dir.
 #
 #   scripts/bench.sh                 # everything but the soak
 #   SOAK_MINUTES=10 scripts/bench.sh # with a 10-minute mixed-load soak at the end
