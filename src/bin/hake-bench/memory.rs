@@ -21,7 +21,7 @@ fn mb(kb: u64) -> f64 {
 }
 
 fn rss_kb(pid: u32) -> u64 {
-    proc_stat(pid).map_or(0, |(_, kb)| kb)
+    status_kb(pid, ["VmRSS"]).map_or(0, |[kb]| kb)
 }
 
 async fn cancel(http: &reqwest::Client, base: &str, s: &Signer, job: &str) -> anyhow::Result<()> {
