@@ -139,7 +139,8 @@ pub fn docker_spec(args: &DockerRunArgs) -> CliResult<Spec> {
                 .collect(),
             working_directory: args.job.workdir.clone().unwrap_or_default(),
             ..Default::default()
-        },
+        }
+        .into(),
         ..Default::default()
     };
     args.job.apply(&mut spec)?;
@@ -175,7 +176,8 @@ pub fn wasm_spec(args: &WasmRunArgs) -> CliResult<Spec> {
             parameters: args.args.clone(),
             environment_variables: args.job.env_pairs()?,
             ..Default::default()
-        },
+        }
+        .into(),
         ..Default::default()
     };
     args.job.apply(&mut spec)?;

@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, OwnedSemaphorePermit};
 use tokio_util::sync::CancellationToken;
 
 use super::live::LiveJob;
+use super::scheduler::Permits;
 use super::service::Jobs;
 use super::state::{self, Event, Outcome};
 use super::JobError;
@@ -50,64 +51,70 @@ impl Jobs {
             .spawn(async move { this.drive(l, must_wait, permits, n).await });
     }
 
-    async fn drive(
-        self,
-        live: Arc<LiveJob>,
-        must_wait: bool,
-        mut permits: mpsc::UnboundedReceiver<OwnedSemaphorePermit>,
-        n: usize,
-    ) {
-        let job_id = live.job.metadata.id.clone();
+    /// Waits for the job's slots and starts an execution on each. What a queued job
+    /// holds while it waits is this task, so the steps that await commits and engines
+    /// are boxed: the waiting task stays a few hundred bytes rather than kilobytes.
+    async fn drive(self, live: Arc<LiveJob>, must_wait: bool, mut permits: Permits, n: usize) {
         if must_wait && live.snapshot().state == JobStateType::New {
-            if let Err(e) = self.transition_durably(&live, Event::Queue).await {
-                tracing::warn!(job = %job_id, error = %e, "could not mark job queued");
+            if let Err(e) = Box::pin(self.transition_durably(&live, Event::Queue)).await {
+                tracing::warn!(job = %live.job.metadata.id, error = %e, "could not mark job queued");
             }
         }
         for _ in 0..n {
             let permit = tokio::select! {
-                p = permits.recv() => p,
+                p = permits.next() => p,
                 () = live.cancel.cancelled() => None,
                 () = self.inner.shutdown.cancelled() => None,
             };
             let Some(permit) = permit else { return };
-            let execution_id = format!("e-{}", uuid::Uuid::new_v4());
-            let (timeout, timeout_at) = deadline(&live.job, time::now());
-            let start = Event::StartExecution {
-                execution_id: execution_id.clone(),
-                node_id: self.inner.node_id.clone(),
-                timeout_at,
-            };
-            // The log opens before the execution becomes visible: a follower that sees the
-            // execution finds its log in the hub, or (once ended) all of it in the database.
-            let sink = self.inner.logs.open(
-                &job_id,
-                &execution_id,
-                self.inner.settings.output_capture_bytes,
-            );
-            if self.is_instant(&live.job) {
-                self.run_instant(&live, start, execution_id, sink).await;
-                drop(permit);
-                continue;
+            if !Box::pin(self.start_execution(&live, permit)).await {
+                return;
             }
-            match self.transition_durably(&live, start).await {
-                Ok(_) => {}
-                Err(JobError::Terminal { .. }) => {
-                    sink.end();
-                    return;
-                }
-                Err(e) => {
-                    tracing::error!(job = %job_id, error = %e, "could not start execution");
-                    sink.end();
-                    return;
-                }
-            }
-            let this = self.clone();
-            let l = live.clone();
-            live.tasks.spawn(async move {
-                this.run_execution(l, execution_id, timeout, permit, sink)
-                    .await
-            });
         }
+    }
+
+    /// Starts one execution in the slot `permit` holds; `false` when the job can start
+    /// no more (it ended meanwhile, or the start could not be recorded).
+    async fn start_execution(&self, live: &Arc<LiveJob>, permit: OwnedSemaphorePermit) -> bool {
+        let job_id = &live.job.metadata.id;
+        let execution_id = format!("e-{}", uuid::Uuid::new_v4());
+        let (timeout, timeout_at) = deadline(&live.job, time::now());
+        let start = Event::StartExecution {
+            execution_id: execution_id.clone(),
+            node_id: self.inner.node_id.clone(),
+            timeout_at,
+        };
+        // The log opens before the execution becomes visible: a follower that sees the
+        // execution finds its log in the hub, or (once ended) all of it in the database.
+        let sink = self.inner.logs.open(
+            job_id,
+            &execution_id,
+            self.inner.settings.output_capture_bytes,
+        );
+        if self.is_instant(&live.job) {
+            self.run_instant(live, start, execution_id, sink).await;
+            drop(permit);
+            return true;
+        }
+        match self.transition_durably(live, start).await {
+            Ok(_) => {}
+            Err(JobError::Terminal { .. }) => {
+                sink.end();
+                return false;
+            }
+            Err(e) => {
+                tracing::error!(job = %job_id, error = %e, "could not start execution");
+                sink.end();
+                return false;
+            }
+        }
+        let this = self.clone();
+        let l = live.clone();
+        live.tasks.spawn(async move {
+            this.run_execution(l, execution_id, timeout, permit, sink)
+                .await
+        });
+        true
     }
 
     /// Whether an execution of `job` has no effect outside this node and ends at once

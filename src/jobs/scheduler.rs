@@ -1,11 +1,14 @@
 //! Execution slots, handed out in submit order. A job asks for one slot per execution;
 //! a dispatcher task gives each free slot (a semaphore permit) to the job at the head of
 //! the queue. Holding the permit is what allows an execution to run.
+//!
+//! A queued job holds only its place here and one oneshot per slot it waits for (about
+//! a hundred bytes), not a channel of its own: a burst of submits can leave a long queue.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::{mpsc, Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 
 /// The slot scheduler. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -19,11 +22,34 @@ pub struct Scheduler {
     max: usize,
 }
 
+/// A queued job: where each of the slots it still waits for goes, in order.
 #[derive(Debug)]
 struct Waiting {
-    remaining: usize,
-    /// Where this job's permits go; closed when the job stops waiting.
-    tx: mpsc::UnboundedSender<OwnedSemaphorePermit>,
+    /// One sender per slot still owed; closed once the job stops waiting (its
+    /// [`Permits`] dropped).
+    slots: VecDeque<oneshot::Sender<OwnedSemaphorePermit>>,
+}
+
+impl Waiting {
+    fn is_closed(&self) -> bool {
+        self.slots.front().is_none_or(oneshot::Sender::is_closed)
+    }
+}
+
+/// The slots a queued job receives, one per execution, in the order they were granted.
+/// Dropping it gives the job's place in the queue away.
+#[derive(Debug, Default)]
+pub struct Permits(VecDeque<oneshot::Receiver<OwnedSemaphorePermit>>);
+
+impl Permits {
+    /// The next slot; `None` when none is owed any more (or the scheduler stopped).
+    /// Cancel-safe: a slot granted while a caller stopped waiting is kept for the next.
+    pub async fn next(&mut self) -> Option<OwnedSemaphorePermit> {
+        let slot = self.0.front_mut()?;
+        let permit = slot.await.ok();
+        self.0.pop_front();
+        permit
+    }
 }
 
 impl Scheduler {
@@ -41,20 +67,21 @@ impl Scheduler {
 
     /// Queues a job that needs `n` slots. Returns whether it has to wait (others are ahead
     /// or no slot is free) and the channel its permits arrive on.
-    pub fn enqueue(&self, n: usize) -> (bool, mpsc::UnboundedReceiver<OwnedSemaphorePermit>) {
-        let (tx, rx) = mpsc::unbounded_channel();
+    pub fn enqueue(&self, n: usize) -> (bool, Permits) {
+        let (slots, permits): (VecDeque<_>, VecDeque<_>) =
+            (0..n).map(|_| oneshot::channel()).unzip();
         let must_wait = {
             // Entries whose job stopped waiting are dropped lazily by the dispatcher when
             // they reach the front; scanning here would make every submit O(queue length).
             let mut q = self.queue.lock().expect("scheduler queue");
             let must_wait = !q.is_empty() || self.slots.available_permits() == 0;
             if n > 0 {
-                q.push_back(Waiting { remaining: n, tx });
+                q.push_back(Waiting { slots });
             }
             must_wait
         };
         self.notify.notify_one();
-        (must_wait, rx)
+        (must_wait, Permits(permits))
     }
 
     /// Waits for a free slot outside the queue (a cluster node's claimer, which takes
@@ -76,15 +103,15 @@ impl Scheduler {
     /// Jobs waiting for a slot.
     pub fn waiting(&self) -> usize {
         let q = self.queue.lock().expect("scheduler queue");
-        q.iter().filter(|w| !w.tx.is_closed()).count()
+        q.iter().filter(|w| !w.is_closed()).count()
     }
 
     /// Executions waiting for a slot (summed over the waiting jobs).
     pub fn queued_executions(&self) -> usize {
         let q = self.queue.lock().expect("scheduler queue");
         q.iter()
-            .filter(|w| !w.tx.is_closed())
-            .map(|w| w.remaining)
+            .filter(|w| !w.is_closed())
+            .map(|w| w.slots.len())
             .sum()
     }
 
@@ -92,7 +119,7 @@ impl Scheduler {
         loop {
             let has_work = {
                 let mut q = self.queue.lock().expect("scheduler queue");
-                while q.front().is_some_and(|w| w.tx.is_closed()) {
+                while q.front().is_some_and(Waiting::is_closed) {
                     q.pop_front();
                 }
                 !q.is_empty()
@@ -108,12 +135,12 @@ impl Scheduler {
             let Some(front) = q.front_mut() else {
                 continue;
             };
-            if front.tx.send(permit).is_err() {
-                q.pop_front();
-                continue;
-            }
-            front.remaining -= 1;
-            if front.remaining == 0 {
+            // A job that stopped waiting gives its turn away (the permit goes back).
+            let granted = front
+                .slots
+                .pop_front()
+                .is_some_and(|slot| slot.send(permit).is_ok());
+            if !granted || front.slots.is_empty() {
                 q.pop_front();
             }
         }
@@ -131,10 +158,11 @@ mod tests {
         let (w2, mut b) = s.enqueue(1);
         assert!(!w1);
         assert!(w2, "second job waits behind the first");
-        let pa = a.recv().await.unwrap();
-        assert!(b.try_recv().is_err(), "no slot for b while a holds it");
+        let pa = a.next().await.unwrap();
+        let early = tokio::time::timeout(std::time::Duration::from_millis(50), b.next()).await;
+        assert!(early.is_err(), "no slot for b while a holds it");
         drop(pa);
-        let _pb = b.recv().await.unwrap();
+        let _pb = b.next().await.unwrap();
         assert_eq!(s.running(), 1);
     }
 
@@ -142,11 +170,55 @@ mod tests {
     async fn a_job_that_stops_waiting_gives_its_turn_away() {
         let s = Scheduler::start(1);
         let (_, mut a) = s.enqueue(1);
-        let held = a.recv().await.unwrap();
+        let held = a.next().await.unwrap();
         let (_, b) = s.enqueue(1);
         let (_, mut c) = s.enqueue(1);
         drop(b);
         drop(held);
-        assert!(c.recv().await.is_some());
+        assert!(c.next().await.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_job_owed_several_slots_gets_each_in_turn_before_the_next_job() {
+        let s = Scheduler::start(2);
+        let (_, mut a) = s.enqueue(3);
+        let (w, mut b) = s.enqueue(1);
+        assert!(w, "b waits behind a");
+        let a1 = a.next().await.unwrap();
+        let a2 = a.next().await.unwrap();
+        assert_eq!(s.queued_executions(), 2, "a's third slot and b's");
+        drop(a1);
+        let _a3 = a.next().await.unwrap();
+        let early = tokio::time::timeout(std::time::Duration::from_millis(50), b.next()).await;
+        assert!(early.is_err(), "b gets nothing until a has all three");
+        assert!(a.next().await.is_none(), "a is owed nothing more");
+        drop(a2);
+        assert!(b.next().await.is_some());
+        assert_eq!(s.waiting(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_wait_given_up_keeps_the_place_and_a_slot_granted_meanwhile() {
+        let s = Scheduler::start(1);
+        let held = s.try_slot().expect("the one slot");
+        let (_, mut a) = s.enqueue(1);
+        // A wait abandoned before the slot came, as a select! that another branch won.
+        let wait = std::time::Duration::from_millis(20);
+        assert!(tokio::time::timeout(wait, a.next()).await.is_err());
+        drop(held);
+        // Granted while nobody waits on it: the permit is held for the job.
+        while s.running() == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        let _slot = a.next().await.expect("the slot granted meanwhile");
+        assert_eq!(s.running(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_job_that_needs_no_slot_is_not_queued() {
+        let s = Scheduler::start(1);
+        let (_, mut none) = s.enqueue(0);
+        assert!(none.next().await.is_none());
+        assert_eq!(s.waiting(), 0);
     }
 }

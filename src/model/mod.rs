@@ -9,8 +9,10 @@ use utoipa::ToSchema;
 
 pub mod decode;
 mod enums;
+pub mod spare;
 
 pub use self::enums::*;
+pub use self::spare::Spare;
 use crate::time::{self, Time};
 
 /// A job: what was asked for and who asked.
@@ -88,13 +90,16 @@ pub struct Spec {
     pub publisher_spec: PublisherSpec,
     /// Docker engine parameters.
     #[serde(default)]
-    pub docker: DockerSpec,
+    #[schema(value_type = DockerSpec)]
+    pub docker: Spare<DockerSpec>,
     /// Language engine parameters (not supported by hake; kept for the wire).
     #[serde(default)]
-    pub language: LanguageSpec,
+    #[schema(value_type = LanguageSpec)]
+    pub language: Spare<LanguageSpec>,
     /// Wasm engine parameters.
     #[serde(default)]
-    pub wasm: WasmSpec,
+    #[schema(value_type = WasmSpec)]
+    pub wasm: Spare<WasmSpec>,
     /// Extension: host-process engine parameters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exec: Option<ExecSpec>,
@@ -188,6 +193,8 @@ pub struct LanguageSpec {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub requirements_path: String,
 }
+
+spare::empty_default!(DockerSpec, LanguageSpec, WasmSpec);
 
 /// Wasm engine parameters.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
