@@ -306,12 +306,10 @@ impl Jobs {
         if fingerprint(&stored.state) == fingerprint(&guard) {
             return;
         }
-        *guard = stored.state.clone();
-        drop(guard);
         if stored.state.state.is_terminal() {
             live.cancel.cancel();
         }
-        self.publish(&live, stored.state);
+        *guard = self.publish(&live, stored.state);
     }
 
     async fn listener(self) {
@@ -549,8 +547,8 @@ impl Jobs {
 
     /// Makes the state a claim committed the job's current one here, and publishes it.
     async fn adopt(&self, live: &LiveJob, state: JobState) {
-        *live.state.lock().await = state.clone();
-        self.publish(live, state);
+        let mut guard = live.state.lock().await;
+        *guard = self.publish(live, state);
     }
 
     /// Runs an execution this node claimed: the job becomes live here (or its copy here is

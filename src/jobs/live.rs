@@ -19,8 +19,9 @@ use crate::model::{Job, JobState};
 pub struct LiveJob {
     /// The job.
     pub job: Arc<Job>,
-    /// Serialises every change to this job and holds its committed state.
-    pub(super) state: tokio::sync::Mutex<JobState>,
+    /// Serialises every change to this job and holds its committed state (the same
+    /// `Arc` that `watch` holds once published).
+    pub(super) state: tokio::sync::Mutex<Arc<JobState>>,
     /// The latest committed state; long-polls and log followers wait on it.
     pub(super) watch: watch::Sender<Arc<JobState>>,
     /// Fires when the job is being cancelled: drivers stop and executions are killed.
@@ -34,7 +35,8 @@ pub struct LiveJob {
 
 impl LiveJob {
     pub(super) fn new(job: Arc<Job>, state: JobState) -> Arc<Self> {
-        let (watch, _) = watch::channel(Arc::new(state.clone()));
+        let state = Arc::new(state);
+        let (watch, _) = watch::channel(state.clone());
         Arc::new(Self {
             job,
             state: tokio::sync::Mutex::new(state),

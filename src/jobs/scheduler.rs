@@ -3,7 +3,7 @@
 //! the queue. Holding the permit is what allows an execution to run.
 //!
 //! A queued job holds only its place here and one oneshot per slot it waits for (about
-//! a hundred bytes), not a channel of its own: a burst of submits can leave a long queue.
+//! two hundred bytes), not a channel of its own: a burst of submits can leave a long queue.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -66,7 +66,7 @@ impl Scheduler {
     }
 
     /// Queues a job that needs `n` slots. Returns whether it has to wait (others are ahead
-    /// or no slot is free) and the channel its permits arrive on.
+    /// or no slot is free) and the mailbox its slots arrive in.
     pub fn enqueue(&self, n: usize) -> (bool, Permits) {
         let (slots, permits): (VecDeque<_>, VecDeque<_>) =
             (0..n).map(|_| oneshot::channel()).unzip();

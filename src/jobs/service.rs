@@ -464,9 +464,10 @@ impl Jobs {
                 t.state
             }
         };
-        *guard = next.clone();
-        drop(guard);
-        Ok(self.publish(live, next))
+        // Published under the lock, so that watchers never see an older state after a
+        // newer one.
+        *guard = self.publish(live, next);
+        Ok(guard.clone())
     }
 
     /// Applies `events` in order and commits them as one change (single node only): the
@@ -482,7 +483,7 @@ impl Jobs {
         let deal = &live.job.spec.deal;
         let now = time::now();
         let id = &live.job.metadata.id;
-        let mut state = guard.clone();
+        let mut state = JobState::clone(&guard);
         let mut commit: Option<crate::store::Commit> = None;
         for event in events {
             let t = state::apply(&state, deal, event, now).map_err(|e| transition_error(id, e))?;
@@ -496,9 +497,8 @@ impl Jobs {
         if let Some(commit) = commit {
             self.inner.store.commit(commit).await?;
         }
-        *guard = state.clone();
-        drop(guard);
-        Ok(self.publish(live, state))
+        *guard = self.publish(live, state);
+        Ok(guard.clone())
     }
 
     /// Makes a committed state the job's current one here: watchers see it, and a job
