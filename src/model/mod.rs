@@ -146,7 +146,7 @@ pub struct PublisherSpec {
 }
 
 /// Docker engine parameters.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct DockerSpec {
     /// The image; pulled from its registry when it is not on the node (per the node's
@@ -168,7 +168,7 @@ pub struct DockerSpec {
 }
 
 /// Language engine parameters (Bacalhau's; hake refuses the Language engine).
-#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct LanguageSpec {
     /// The language.
@@ -197,7 +197,7 @@ pub struct LanguageSpec {
 spare::empty_default!(DockerSpec, LanguageSpec, WasmSpec);
 
 /// Wasm engine parameters.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct WasmSpec {
     /// Where the module comes from (Inline, URLDownload or LocalDirectory).

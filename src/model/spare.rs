@@ -8,12 +8,13 @@ use std::ops::{Deref, DerefMut};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// `T`, boxed once set; reads of an unset one see `T::default()`, and it serializes and
-/// deserializes exactly as `T` does.
+/// deserializes exactly as `T` does. A default value read from JSON (as the store writes
+/// every block) leaves it unset.
 #[derive(Clone)]
 pub struct Spare<T: Empty>(Option<Box<T>>);
 
 /// A type whose default value a [`Spare`] can lend out while it holds none.
-pub trait Empty: Default + Sized + 'static {
+pub trait Empty: Default + PartialEq + Sized + 'static {
     /// The shared default value.
     fn empty() -> &'static Self;
 }
@@ -78,7 +79,12 @@ impl<T: Empty + Serialize> Serialize for Spare<T> {
 
 impl<'de, T: Empty + Deserialize<'de>> Deserialize<'de> for Spare<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        T::deserialize(d).map(Self::from)
+        let value = T::deserialize(d)?;
+        Ok(if value == *T::empty() {
+            Self::default()
+        } else {
+            Self::from(value)
+        })
     }
 }
 
@@ -110,5 +116,9 @@ mod tests {
         let back: Spec = serde_json::from_str(&json).unwrap();
         assert_eq!(back.wasm.entry_point, "main");
         assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        assert!(
+            !back.docker.is_set() && !back.language.is_set(),
+            "the default blocks that the JSON spells out stay unset"
+        );
     }
 }
