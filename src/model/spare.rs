@@ -8,8 +8,8 @@ use std::ops::{Deref, DerefMut};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// `T`, boxed once set; reads of an unset one see `T::default()`, and it serializes and
-/// deserializes exactly as `T` does. A default value read from JSON (as the store writes
-/// every block) leaves it unset.
+/// deserializes exactly as `T` does. A default value given to it (from JSON, where the
+/// store writes every block, or through `From`) leaves it unset.
 #[derive(Clone)]
 pub struct Spare<T: Empty>(Option<Box<T>>);
 
@@ -46,8 +46,9 @@ impl<T: Empty> Default for Spare<T> {
 }
 
 impl<T: Empty> From<T> for Spare<T> {
+    /// A default value leaves it unset.
     fn from(value: T) -> Self {
-        Self(Some(Box::new(value)))
+        Self((value != *T::empty()).then(|| Box::new(value)))
     }
 }
 
@@ -79,12 +80,7 @@ impl<T: Empty + Serialize> Serialize for Spare<T> {
 
 impl<'de, T: Empty + Deserialize<'de>> Deserialize<'de> for Spare<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = T::deserialize(d)?;
-        Ok(if value == *T::empty() {
-            Self::default()
-        } else {
-            Self::from(value)
-        })
+        T::deserialize(d).map(Self::from)
     }
 }
 
