@@ -48,19 +48,20 @@ impl Jobs {
         let this = self.clone();
         let l = live.clone();
         live.tasks
-            .spawn(async move { this.drive(l, must_wait, permits, n).await });
+            .spawn(async move { this.drive(l, must_wait, permits).await });
     }
 
-    /// Waits for the job's slots and starts an execution on each. What a queued job
-    /// holds while it waits is this task, so the steps that await commits and engines
-    /// are boxed: the waiting task stays a few hundred bytes rather than kilobytes.
-    async fn drive(self, live: Arc<LiveJob>, must_wait: bool, mut permits: Permits, n: usize) {
+    /// Waits for each slot the job is owed (until [`Permits::next`] has none) and starts
+    /// an execution in it. What a queued job holds while it waits is this task, so the
+    /// steps that await commits and engines are boxed: the waiting task stays a few
+    /// hundred bytes rather than kilobytes.
+    async fn drive(self, live: Arc<LiveJob>, must_wait: bool, mut permits: Permits) {
         if must_wait && live.snapshot().state == JobStateType::New {
             if let Err(e) = Box::pin(self.transition_durably(&live, Event::Queue)).await {
                 tracing::warn!(job = %live.job.metadata.id, error = %e, "could not mark job queued");
             }
         }
-        for _ in 0..n {
+        loop {
             let permit = tokio::select! {
                 p = permits.next() => p,
                 () = live.cancel.cancelled() => None,
